@@ -22,22 +22,22 @@ def conv(name: str, cin: int, cout: int, kernel=3, stride=1, groups: int = 1, bi
 
 
 def conv_bn_act(name: str, cin: int, cout: int, kernel=3, stride=1, groups: int = 1,
-                act: Optional[str] = "relu", bn: bool = True, bias: bool = False) -> Seq:
+                act: Optional[str] = "relu", bn: bool = True, bias: bool = False, padding=None) -> Seq:
     """Conv2d -> BatchNorm2d -> activation (torchvision's Conv2dNormActivation); bn/act optional."""
     return seq(
         name,
-        conv("conv", cin, cout, kernel, stride, groups, bias),
+        conv("conv", cin, cout, kernel, stride, groups, bias, padding),
         Layer("bn", BatchNorm2d(cout)) if bn else None,
         Layer("act", Activation(act)) if act else None,
     )
 
 
 def depthwise_separable(name: str, cin: int, cout: int, kernel=3, stride=1, act: Optional[str] = "relu",
-                        bn: bool = True, bias: bool = False) -> Seq:
+                        bn: bool = True, bias: bool = False, padding=None) -> Seq:
     """kxk depthwise (groups = cin) then 1x1 pointwise: k^2*M + M*N weights instead of k^2*M*N."""
     return seq(
         name,
-        conv_bn_act("dw", cin, cin, kernel, stride, groups=cin, act=act, bn=bn, bias=bias),
+        conv_bn_act("dw", cin, cin, kernel, stride, groups=cin, act=act, bn=bn, bias=bias, padding=padding),
         conv_bn_act("pw", cin, cout, 1, 1, act=act, bn=bn, bias=bias),
     )
 
@@ -96,11 +96,13 @@ def bottleneck(name: str, cin: int, width: int, cout: int, stride: int = 1, grou
 
 
 def stacked_convs(name: str, cin: int, cout: int, kernel: int, repeats: int, stride: int = 1,
-                  separable: bool = False, bias: bool = False, act: Optional[str] = None, bn: bool = False) -> Seq:
+                  separable: bool = False, bias: bool = False, act: Optional[str] = None, bn: bool = False,
+                  padding=None) -> Seq:
     """repeats kxk convs in a row (two 3x3 see what one 5x5 sees); the first one maps cin -> cout and takes the stride."""
     make = depthwise_separable if separable else conv_bn_act
     return Seq(name, tuple(
-        make(str(i), cin if i == 0 else cout, cout, kernel, stride if i == 0 else 1, act=act, bn=bn, bias=bias)
+        make(str(i), cin if i == 0 else cout, cout, kernel, stride if i == 0 else 1, act=act, bn=bn, bias=bias,
+             padding=padding)
         for i in range(repeats)
     ))
 
