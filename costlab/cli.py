@@ -53,9 +53,10 @@ def main() -> None:
 
 def _register() -> None:
     # Each area keeps its commands in its own module; none of these imports torch at import time.
+    from .cli_budget import check
     from .cli_compare import breakeven, compare
 
-    for command in (compare, breakeven):
+    for command in (compare, breakeven, check):
         main.add_command(command)
 
 

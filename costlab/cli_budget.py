@@ -1,0 +1,47 @@
+"""`costlab check BUDGETS.toml`: assert MAC / FLOP / parameter budgets (exit 0 all hold, 1 any exceeded, 2 bad file)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional
+
+import click
+
+from .budget import check_file, github_annotations, render_results, step_summary, write_junit
+from .cli import format_option
+from .errors import CostlabError
+
+
+@click.command("check")
+@click.argument("budget_file", metavar="FILE")
+@click.option("--junit", "junit", metavar="FILE", default=None,
+              help="Also write JUnit XML: one testcase per (budget, limit), a failure per exceeded limit.")
+@format_option
+def check(budget_file: str, junit: Optional[str], fmt: str) -> int:
+    """Check every [[budget]] in FILE; exit 1 naming model and metric when a limit is exceeded.
+
+    With GITHUB_STEP_SUMMARY set, a Markdown table is appended to it; with GITHUB_ACTIONS=true,
+    each exceeded limit is also printed as a ::error annotation.
+    """
+    # Everything is parsed and counted before anything is printed or written.
+    results = check_file(budget_file)
+    output = render_results(results, fmt)
+    if junit:
+        write_junit(results, junit)
+    summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_path:
+        try:
+            with open(summary_path, "a", encoding="utf-8") as fh:
+                fh.write(step_summary(results, budget_file) + "\n")
+        except OSError as exc:
+            raise CostlabError(f"cannot append to GITHUB_STEP_SUMMARY {summary_path}: {exc.strerror or exc}") from None
+    click.echo(output)
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        click.echo(f"costlab: budget exceeded: {r.message()}", err=True)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in github_annotations(results, budget_file):
+            click.echo(line, err=True)
+    sys.stdout.flush()
+    return 1 if failed else 0
