@@ -174,7 +174,7 @@ def _parse_table(table: dict, where: str, line: Optional[int], base_dir: Optiona
     if convention not in CONVENTIONS:
         raise CostlabError(f"{where}: unknown convention {convention!r}{_suggest(str(convention), CONVENTIONS)} "
                            f"(known: {', '.join(CONVENTIONS)})")
-    limits = tuple((metric, parse_limit(table[key], f"{where}: {key}")) for key, metric in LIMITS.items() if key in table)
+    limits = tuple((LIMITS[key], parse_limit(value, f"{where}: {key}")) for key, value in table.items() if key in LIMITS)
     if not limits:
         raise CostlabError(f"{where}: no limit; set at least one of {', '.join(LIMITS)}")
     if is_module_spec(model) and alpha is not None:
