@@ -96,3 +96,11 @@ def _leaf(op: ops.Op) -> nn.Module:
     if isinstance(op, ops.Flatten):
         return nn.Flatten(1)
     raise TypeError(f"no module for {op!r}")
+
+
+def build_arch(name_or_path, alpha=None, resolution=None, rho=None) -> nn.Module:
+    """A built-in or TOML architecture as a real nn.Module; module names equal `costlab arch` row names."""
+    from .archs import arch_graph
+
+    node, _, _ = arch_graph(name_or_path, alpha, resolution, rho)
+    return build_module(node)
