@@ -205,3 +205,19 @@ def test_project_budgets_sit_just_above_torchvision_metadata():
 def test_example_budget_file_holds(run):
     result = run("check", str(ROOT / "specs" / "examples" / "budgets_example.toml"))
     assert result.exit_code == 0, result.output
+
+
+def test_relative_architecture_toml_resolves_from_the_budget_file(run, tmp_path, monkeypatch):
+    (tmp_path / "archs").mkdir()
+    arch = tmp_path / "archs" / "tiny.toml"
+    arch.write_text((ROOT / "specs" / "examples" / "tiny_mbconv.toml").read_text())
+    (tmp_path / "ci").mkdir()
+    path = tmp_path / "ci" / "budgets.toml"
+    path.write_text('[[budget]]\nmodel = "../archs/tiny.toml"\nmax_macs = "10G"\n')
+    monkeypatch.chdir(ROOT)  # anywhere but the budget file's folder
+    result = run("check", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    from costlab.archs import analyze_arch
+
+    assert row["actual"] == analyze_arch(str(arch)).macs > 0
