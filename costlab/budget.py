@@ -179,6 +179,8 @@ def _parse_table(table: dict, where: str, line: Optional[int], base_dir: Optiona
         raise CostlabError(f"{where}: no limit; set at least one of {', '.join(LIMITS)}")
     if is_module_spec(model) and alpha is not None:
         raise CostlabError(f"{where}: alpha applies to built-in and TOML models only, not to {model!r}")
+    if is_module_spec(model) and input_shape is None and resolution is None:
+        raise CostlabError(f"{where}: give 'input' (N,C,H,W, e.g. [1, 3, 224, 224]) to count {model!r}")
     name = table.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise CostlabError(f"{where}: 'name' must be a non-empty string, got {name!r}")

@@ -181,3 +181,27 @@ def test_import_costlab_and_check_built_ins_without_torch():
             "print(sorted(m for m in ('torch', 'torchvision', 'fvcore') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_module_spec_needs_an_input():
+    assert "give 'input'" in error_of('[[budget]]\nmodel = "pkg.mod:net"\nmax_macs = 1\n')
+
+
+def _needs_trace():
+    from costlab import trace
+
+    if not hasattr(trace, "analyze_module"):
+        pytest.skip("costlab.trace.analyze_module not available")
+
+
+def test_assert_budget_on_an_nn_module_instance():
+    """torchvision's recorded MobileNetV2 numbers: num_params 3,504,872, _ops 0.301 GMACs."""
+    _needs_trace()
+    from torchvision.models import mobilenet_v2
+
+    model = mobilenet_v2(weights=None)
+    assert_budget(model, input=(1, 3, 224, 224), max_macs="302M", max_params="3.51M")
+    with pytest.raises(AssertionError, match="macs"):
+        assert_budget(model, input=(1, 3, 224, 224), max_macs="300M")
+    with pytest.raises(AssertionError, match="params"):
+        assert_budget(model, resolution=224, max_params="3.5M")

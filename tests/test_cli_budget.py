@@ -221,3 +221,18 @@ def test_relative_architecture_toml_resolves_from_the_budget_file(run, tmp_path,
     from costlab.archs import analyze_arch
 
     assert row["actual"] == analyze_arch(str(arch)).macs > 0
+
+
+def test_module_callable_budget(run, budget):
+    """torchvision's recorded MobileNetV3-Small numbers: num_params 2,542,856, _ops 0.057 GMACs."""
+    from costlab import trace
+
+    if not hasattr(trace, "analyze_module"):
+        pytest.skip("costlab.trace.analyze_module not available")
+    path = budget('[[budget]]\nmodel = "torchvision.models:mobilenet_v3_small"\ninput = [1, 3, 224, 224]\n'
+                  'max_macs = "57.5M"\nmax_params = "2.54M"\n')
+    result = run("check", path, "--format", "json")
+    assert result.exit_code == 1, result.output
+    macs, params = json.loads(result.stdout)
+    assert macs["ok"] and not params["ok"]
+    assert "torchvision.models:mobilenet_v3_small" in result.stderr and "params" in result.stderr
