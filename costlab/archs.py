@@ -66,17 +66,17 @@ def arch_graph(name_or_toml_path, alpha: Optional[float] = None, resolution: Opt
     if alpha is not None:
         _positive_number(alpha, "alpha")
     size = resolve_resolution(arch, resolution, rho)
+    check_resolution(arch, size)
     node = build_graph(arch, alpha)
-    check_resolution(arch.name, node, size)
     meta = {"name": arch.name, "family": arch.family, "alpha": 1.0 if alpha is None else alpha, "resolution": size,
             "width_mult": width_of(arch, alpha), "depth_mult": arch.depth_mult}
     return node, Shape(arch.in_channels, size, size), meta
 
 
-def check_resolution(name: str, node: Node, size: int) -> None:
+def check_resolution(arch: Arch, size: int) -> None:
     """Every stride must see at least one pixel: the input has to be at least the product of the strides."""
-    stride = total_stride(node)
-    require(size >= stride, f"resolution {size} is too small for {name}: its strides divide the input by {stride}, "
+    stride = total_stride(arch)
+    require(size >= stride, f"resolution {size} is too small for {arch.name}: its strides divide the input by {stride}, "
                             f"so it needs at least {stride}")
 
 
@@ -99,7 +99,7 @@ def sweep(name_or_toml_path, alphas: Sequence[float], resolutions: Sequence[int]
         node, _, _ = arch_graph(arch, alpha, arch.resolution)
         for size in resolutions:
             size = resolve_resolution(arch, size, None)
-            check_resolution(arch.name, node, size)
+            check_resolution(arch, size)
             a = analyze(node, Shape(arch.in_channels, size, size), convention, arch.name, 1, alpha)
             rows.append({"alpha": alpha, "resolution": size, "params": a.params, "macs": a.macs, "flops": a.flops})
     return rows

@@ -8,7 +8,7 @@ load onto these same classes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from .blocks import bottleneck, conv, conv_bn_act, depthwise_separable, fused_mbconv, mbconv
@@ -209,7 +209,13 @@ def build_graph(arch: Arch, alpha: Optional[float] = None) -> Seq:
         cout = rules.channels(stage.channels, width)
         blocks = []
         for j in range(round_repeats(stage.repeats, arch.depth_mult)):
-            blocks.append(_block(str(j), stage, cin, cout, stage.stride if j == 0 else 1, width, rules))
+            if j >= 2:  # blocks after the first two repeat block 1 exactly (cin == cout, stride 1): reuse it
+                blocks.append(replace(blocks[1], name=str(j)))
+                continue
+            try:
+                blocks.append(_block(str(j), stage, cin, cout, stage.stride if j == 0 else 1, width, rules))
+            except CostlabError as exc:
+                raise CostlabError(f"stage{i} (stages[{i - 1}], {stage.block}): {exc}") from None
             cin = cout
         parts.append(Seq(f"stage{i}", tuple(blocks)))
     head = arch.head
@@ -254,12 +260,9 @@ def _classifier(cls: Classifier, cin: int, width: float, rules: Rules) -> Seq:
     return Seq("classifier", tuple(parts))
 
 
-def total_stride(node: Node) -> int:
-    """Product of every conv and pool stride along the network: the input is divided by this much."""
-    if isinstance(node, Layer):
-        s = getattr(node.op, "stride", 1)
-        return s[0] if isinstance(s, tuple) else s
-    result = 1
-    for child in node.children:
-        result *= total_stride(child)
+def total_stride(arch: Arch) -> int:
+    """How much the network divides its input: stem stride (x2 with a max pool) times each stage's first-block stride."""
+    result = arch.stem.stride * (2 if arch.stem.maxpool else 1)
+    for stage in arch.stages:
+        result *= stage.stride
     return result

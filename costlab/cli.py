@@ -53,10 +53,11 @@ def main() -> None:
 
 def _register() -> None:
     # Each area keeps its commands in its own module; none of these imports torch at import time.
+    from .cli_arch import arch, list_command, sweep
     from .cli_budget import check
     from .cli_compare import breakeven, compare
 
-    for command in (compare, breakeven, check):
+    for command in (compare, breakeven, check, arch, sweep, list_command):
         main.add_command(command)
 
 

@@ -109,3 +109,46 @@ def breakeven_chart(rows: Sequence[dict], path: str | Path, title: str) -> Path:
     ax.legend(loc="best")
     fig.tight_layout()
     return save(fig, path)
+
+
+def sweep_chart(rows: Sequence[dict], path: str | Path, title: str) -> Path:
+    """`costlab sweep --chart`: MACs against resolution (one line per alpha) and params against alpha."""
+    plt = _pyplot()
+    alphas = sorted({r["alpha"] for r in rows})
+    resolutions = sorted({r["resolution"] for r in rows})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [3, 2]})
+    markers = "osD^v<>p"
+    for i, alpha in enumerate(alphas):
+        line = sorted((r for r in rows if r["alpha"] == alpha), key=lambda r: r["resolution"])
+        left.plot([r["resolution"] for r in line], [r["macs"] for r in line], marker=markers[i % len(markers)],
+                  color=PALETTE[i % len(PALETTE)], linewidth=1.8, label=f"alpha {alpha:g}")
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    left.set_yscale("log")
+    left.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    left.yaxis.set_major_formatter(si_formatter())
+    left.yaxis.set_minor_formatter(NullFormatter())
+    left.set_xticks(resolutions)
+    left.set_xlabel("input resolution (pixels, square)")
+    left.set_ylabel("MACs per image (log scale)")
+    left.set_title("MACs grow with alpha² and resolution²")
+    left.legend(loc="lower right", fontsize=9)
+    params = [next(r["params"] for r in rows if r["alpha"] == a) for a in alphas]
+    right.plot(alphas, params, marker="o", color=PALETTE[2], linewidth=1.8)
+    for a, p in zip(alphas, params):
+        right.annotate(humanize_count(p), (a, p), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=9)
+    right.yaxis.set_major_formatter(si_formatter())
+    right.set_xticks(alphas)
+    right.set_xlabel("width multiplier alpha")
+    right.set_ylabel("parameters (any resolution)")
+    right.set_title("Params depend on alpha only")
+    right.margins(x=0.12, y=0.15)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def humanize_count(n: int) -> str:
+    from .render import humanize
+
+    return humanize(n)

@@ -180,3 +180,20 @@ def test_meta_and_stages():
 def test_bad_input(call, fragment):
     with pytest.raises(CostlabError, match=fragment):
         call()
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_small", "mnasnet0_5"])
+def test_fvcore_convention_matches_fvcore(name):
+    fvcore_nn = pytest.importorskip("fvcore.nn")
+    import logging
+
+    model = torchvision.models.get_model(name, weights=None).eval()
+    logging.disable(logging.WARNING)
+    try:
+        counter = fvcore_nn.FlopCountAnalysis(model, torch.zeros(1, 3, 96, 96))
+        counter.unsupported_ops_warnings(False)
+        counter.uncalled_modules_warnings(False)
+        traced = counter.total()
+    finally:
+        logging.disable(logging.NOTSET)
+    assert analyze_arch(name, resolution=96, convention="fvcore").macs == traced

@@ -1,0 +1,144 @@
+"""`costlab arch`, `costlab sweep`, `costlab list`: whole networks, analytic, no torch."""
+
+from __future__ import annotations
+
+import click
+
+from .analyze import LAYER_TYPES, analysis_dict, row_dict
+from .archs import analyze_arch, get_arch, list_archs, sweep as sweep_rows
+from .cli import format_option
+from .errors import CostlabError
+from .formulas import CONVENTIONS, DEFAULT_CONVENTION
+from .render import emit, grouped_int, humanize, percent
+
+
+def _shape(shape: list) -> str:
+    return "x".join(str(v) for v in shape)
+
+
+def _blank_zero(n: int) -> str:
+    return grouped_int(n) if n else ""
+
+
+convention_option = click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
+                                  show_default=True, help="Counting rules for MACs.")
+
+
+@click.command()
+@click.argument("name", metavar="NAME|FILE.toml")
+@click.option("--alpha", type=float, default=None, help="Width multiplier, relative to the named variant.")
+@click.option("--resolution", type=int, default=None, help="Input size R (square) [default: the paper's].")
+@click.option("--rho", type=float, default=None, help="Resolution multiplier: R = round(rho * native).")
+@convention_option
+@click.option("--by", "by", type=click.Choice(["layer", "stage", "type"]), default="layer", show_default=True,
+              help="One row per layer, per stage, or per layer type.")
+@format_option
+@click.option("--batch", type=int, default=1, show_default=True, help="Batch size (MACs scale, params do not).")
+def arch(name, alpha, resolution, rho, convention, by, fmt, batch):
+    """Whole-network cost: per-layer rows, totals, and the share of each layer type.
+
+    Example: costlab arch mobilenet_v1 --alpha 0.75 --resolution 192
+    """
+    analysis = analyze_arch(name, alpha, resolution, rho, convention, batch)
+    data = analysis_dict(analysis)
+    by_type = analysis.grouped("type")
+    if by != "layer":
+        data["groups"] = analysis.grouped(by)
+    head = (f"{analysis.name}: input {analysis.batch}x{analysis.input_shape}, alpha {data['alpha']:g}, "
+            f"convention {convention}")
+    totals = (f"total: {grouped_int(analysis.params)} params ({humanize(analysis.params)}), "
+              f"{grouped_int(analysis.macs)} MACs ({humanize(analysis.macs)}), "
+              f"{grouped_int(analysis.flops)} FLOPs ({humanize(analysis.flops)})")
+    shares = "MACs by layer type: " + ", ".join(
+        f"{LAYER_TYPES.get(g['type'], g['type'])} {percent(g['macs_share'])}"
+        for g in sorted(by_type, key=lambda g: -g["macs"]) if g["macs"])
+    if by == "layer":
+        rows = [row_dict(r, analysis.batch) for r in analysis.rows]
+        display = [("name", "layer", None), ("type", "type", None), ("input_shape", "input", _shape),
+                   ("output_shape", "output", _shape), ("kernel", "kernel", None), ("stride", "stride", str),
+                   ("groups", "groups", str), ("params", "params", _blank_zero), ("macs", "MACs", _blank_zero)]
+    else:
+        rows = data["groups"]
+        if by == "type":
+            rows = [{**g, "label": LAYER_TYPES.get(g["type"], g["type"])} for g in rows]
+        display = [(by, by, None), *([("label", "what", None)] if by == "type" else []),
+                   ("params", "params", grouped_int), ("params_share", "params %", percent),
+                   ("macs", "MACs", grouped_int), ("macs_share", "MACs %", percent)]
+    if by == "layer" and fmt in ("table", "markdown"):  # stride and groups only mean something for conv/pool rows
+        rows = [{**r, "stride": r["stride"] if r["kernel"] else "", "groups": r["groups"] if r["kernel"] else ""}
+                for r in rows]
+    if fmt == "json":
+        click.echo(emit(fmt, rows, display, json_data=data))
+    elif fmt == "csv":
+        click.echo(emit(fmt, rows, display))
+    else:
+        text = emit(fmt, rows, display, footer=f"{totals}\n{shares}")
+        click.echo(f"{head}\n\n{text}")
+
+
+def _floats(text: str, what: str) -> list[float]:
+    values = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise CostlabError(f"{what} must be a comma-separated list of numbers, got {part.strip()!r}") from None
+        if not value > 0 or value != value or value == float("inf"):
+            raise CostlabError(f"{what} must be > 0, got {part.strip()!r}")
+        values.append(value)
+    return values
+
+
+def _ints(text: str, what: str) -> list[int]:
+    values = []
+    for part in text.split(","):
+        try:
+            value = int(part)
+        except ValueError:
+            raise CostlabError(f"{what} must be a comma-separated list of integers, got {part.strip()!r}") from None
+        if value < 1:
+            raise CostlabError(f"{what} must be positive integers, got {part.strip()!r}")
+        values.append(value)
+    return values
+
+
+@click.command()
+@click.argument("name", metavar="NAME|FILE.toml")
+@click.option("--alpha", "alphas", default="0.25,0.5,0.75,1.0", show_default=True, help="Width multipliers, comma-separated.")
+@click.option("--resolution", "resolutions", default="128,160,192,224", show_default=True,
+              help="Input sizes, comma-separated.")
+@convention_option
+@format_option
+@click.option("--chart", type=click.Path(dir_okay=False), default=None,
+              help="Also draw MACs and params against alpha and resolution to FILE.png|.svg.")
+def sweep(name, alphas, resolutions, convention, fmt, chart):
+    """alpha x resolution grid of params, MACs and FLOPs.
+
+    Example: costlab sweep mobilenet_v1 --alpha 0.25,0.5,0.75,1.0 --resolution 128,160,192,224
+    """
+    alpha_list = _floats(alphas, "--alpha")
+    resolution_list = _ints(resolutions, "--resolution")
+    chart_path = None
+    if chart:
+        from .plots import check_chart_path
+
+        chart_path = check_chart_path(chart)
+    arch_ = get_arch(name)
+    rows = sweep_rows(arch_, alpha_list, resolution_list, convention)
+    display = [("alpha", "alpha", lambda a: f"{a:g}"), ("resolution", "resolution", str),
+               ("params", "params", grouped_int), ("macs", "MACs", grouped_int), ("flops", "FLOPs", grouped_int)]
+    text = emit(fmt, rows, display)
+    click.echo(f"{arch_.name}, convention {convention}\n\n{text}" if fmt == "table" else text)
+    if chart_path:
+        from .plots import sweep_chart
+
+        sweep_chart(rows, chart_path, f"{arch_.name}: cost over width multiplier alpha and input resolution")
+
+
+@click.command("list")
+@format_option
+def list_command(fmt):
+    """Built-in architectures with their family and native (paper) resolution."""
+    rows = list_archs()
+    display = [("name", "name", None), ("family", "family", None), ("resolution", "resolution", str)]
+    click.echo(emit(fmt, rows, display))

@@ -1,0 +1,106 @@
+"""`costlab arch`, `sweep`, `list`: output shapes, torch-free, exit 2 on bad input (numbers from the MobileNet paper)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def _one_line_error(result, fragment: str) -> None:
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("costlab: error:")
+    assert fragment in lines[0]
+
+
+def test_arch_json_shape(run):
+    result = run("arch", "mobilenet_v1", "--alpha", "0.75", "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert set(data) >= {"name", "resolution", "alpha", "convention", "params", "macs", "flops", "layers"}
+    assert (data["name"], data["resolution"], data["alpha"], data["convention"]) == ("mobilenet_v1", 224, 0.75, "paper")
+    assert abs(data["macs"] / 1e6 - 325) < 1  # MobileNet Table 6
+    assert data["flops"] == 2 * data["macs"]
+    assert sum(row["macs"] for row in data["layers"]) == data["macs"]
+    assert set(data["layers"][0]) >= {"name", "type", "input_shape", "output_shape", "kernel", "stride", "groups",
+                                      "params", "macs"}
+
+
+def test_arch_table_has_totals_and_type_shares(run):
+    result = run("arch", "mobilenet_v1")
+    assert result.exit_code == 0
+    assert "stage7.4.pw.conv" in result.stdout
+    assert "total: 4,231,976 params" in result.stdout
+    assert "1x1 conv 94.9%" in result.stdout  # Table 2: 94.86% of mult-adds in 1x1 convolutions
+
+
+def test_arch_by_stage_and_type(run):
+    stage = run("arch", "mobilenet_v2", "--by", "stage", "--format", "csv")
+    assert stage.exit_code == 0
+    assert stage.stdout.splitlines()[0].startswith("stage,params")
+    kinds = json.loads(run("arch", "mobilenet_v2", "--by", "type", "--format", "json").stdout)["groups"]
+    assert {"pointwise", "depthwise", "conv", "linear"} <= {g["type"] for g in kinds}
+
+
+def test_arch_rho_resolution_and_batch(run):
+    data = json.loads(run("arch", "mobilenet_v1", "--rho", "0.571", "--batch", "4", "--format", "json").stdout)
+    assert data["resolution"] == 128
+    assert abs(data["macs"] / 4 / 1e6 - 186) < 1  # Table 7
+
+
+def test_arch_toml(run):
+    result = run("arch", "specs/examples/tiny_mbconv.toml", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["name"] == "tiny_mbconv"
+
+
+def test_sweep_rows(run):
+    result = run("sweep", "mobilenet_v1", "--alpha", "0.25,1.0", "--resolution", "128,224", "--format", "json")
+    rows = json.loads(result.stdout)
+    assert [(r["alpha"], r["resolution"]) for r in rows] == [(0.25, 128), (0.25, 224), (1.0, 128), (1.0, 224)]
+    assert abs(rows[1]["macs"] / 1e6 - 41) < 1 and abs(rows[2]["macs"] / 1e6 - 186) < 1
+    assert all(set(r) == {"alpha", "resolution", "params", "macs", "flops"} for r in rows)
+
+
+def test_sweep_chart(run, tmp_path):
+    path = tmp_path / "sweep.png"
+    result = run("sweep", "mobilenet_v2", "--alpha", "0.5,1.0", "--resolution", "160,224", "--chart", str(path))
+    assert result.exit_code == 0
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_list(run):
+    rows = json.loads(run("list", "--format", "json").stdout)
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["efficientnet_b7"]["resolution"] == 600
+    assert by_name["mobilenet_v1"]["family"] == "mobilenet_v1"
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["arch", "mobilenetv2"], "'mobilenetv2'"),
+    (["arch", "efficientnet_b9"], "efficientnet_b"),
+    (["arch", "mobilenet_v2", "--alpha", "0"], "alpha must be a number > 0, got 0"),
+    (["arch", "mobilenet_v2", "--alpha", "-1"], "got -1"),
+    (["arch", "mobilenet_v2", "--resolution", "16"], "resolution 16"),
+    (["sweep", "mobilenet_v2", "--alpha", "0.5,abc"], "'abc'"),
+    (["sweep", "mobilenet_v2", "--alpha", "0.5,-1"], "'-1'"),
+    (["sweep", "mobilenet_v2", "--resolution", "224,8"], "resolution 8"),
+])
+def test_bad_input_exit_2(run, args, fragment):
+    _one_line_error(run(*args), fragment)
+
+
+def test_malformed_toml_exit_2(run, tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('name = "x"\nresolution = = 3\n')
+    _one_line_error(run("arch", str(path)), "bad.toml")
+
+
+@pytest.mark.parametrize("args", [["arch", "efficientnet_b7"], ["sweep", "mobilenet_v2"], ["list"]])
+def test_no_torch_import(args):
+    code = ("import sys\nfrom costlab.cli import main\ntry:\n    main(%r)\nexcept SystemExit as e:\n    assert not e.code\n"
+            "bad = [m for m in ('torch', 'torchvision', 'fvcore') if m in sys.modules]\nassert not bad, bad\n") % args
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
