@@ -529,3 +529,28 @@ def analyze_model(spec: str, input_dims: tuple[int, ...], tracer: str = "auto", 
         "uncounted_ops": dict(trace.uncounted),
         "layers": layers,
     }
+
+
+@dataclass(frozen=True)
+class ModelCount:
+    """Totals of a traced model at its input's batch: params, MACs, FLOPs (= 2 * MACs), and how they were counted."""
+
+    params: int
+    macs: int
+    tracer: str
+    convention: str
+    uncounted: dict = field(default_factory=dict)
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+
+def analyze_module(model, input_shape, convention: str = formulas.DEFAULT_CONVENTION, tracer: str = "auto") -> ModelCount:
+    """Count an nn.Module (on its own device) or a MODULE:CALLABLE (built on meta) under a convention."""
+    tracer, convention = pick_tracer(tracer, convention)
+    dims = tuple(int(d) for d in input_shape)
+    if isinstance(model, str):
+        model = make_model(model, "meta")
+    trace = run_tracer(tracer, model, dims, convention)
+    return ModelCount(trace.params, trace.total_macs, tracer, convention, dict(trace.uncounted))

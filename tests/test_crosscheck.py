@@ -1,0 +1,101 @@
+"""Alignment catches what it must (wrong MACs, a missing layer, a shape or type mismatch) and the CLI contract."""
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from costlab.analyze import analyze  # noqa: E402
+from costlab.blocks import conv_bn_act, mbconv  # noqa: E402
+from costlab.build import build_module  # noqa: E402
+from costlab.crosscheck import crosscheck  # noqa: E402
+from costlab.graph import Layer, seq  # noqa: E402
+from costlab.ops import AdaptiveAvgPool2d, Flatten, Linear  # noqa: E402
+from costlab.shapes import Shape  # noqa: E402
+from costlab.trace import run_tracer  # noqa: E402
+
+
+def tiny(k=3, se=4, head=10):
+    return seq("net", conv_bn_act("stem", 3, 16, 3, 2, act="silu"),
+               mbconv("b1", 16, 16, k, 1, 64, se_channels=se, act="silu", se_act="silu"),
+               Layer("pool", AdaptiveAvgPool2d()), Layer("flat", Flatten()), Layer("fc", Linear(16, head)))
+
+
+def check(model_net, analytic_net, tracer="fvcore"):
+    convention = "fvcore" if tracer == "fvcore" else "paper"
+    trace = run_tracer(tracer, build_module(model_net), (1, 3, 32, 32))
+    return crosscheck(analyze(analytic_net, Shape(3, 32, 32), convention, "tiny"), trace, "costlab")
+
+
+@pytest.mark.parametrize("tracer", ["fvcore", "torch"])
+def test_same_graph_has_no_mismatch(tracer):
+    result = check(tiny(), tiny(), tracer)
+    assert result.ok and result.analytic_macs == result.traced_macs
+    assert {layer.name for layer in result.layers if layer.module == "(functional)"} == {"b1.se.mul", "b1.add"}
+
+
+def test_wrong_kernel_is_a_shape_preserving_mismatch():
+    result = check(tiny(k=5), tiny(k=3))
+    bad = [layer for layer in result.layers if not layer.ok]
+    assert [layer.name for layer in bad] == ["b1.dw.conv"]
+    assert bad[0].traced_macs - bad[0].analytic_macs == 64 * (25 - 9) * 16 * 16
+
+
+def test_missing_layer_is_reported_as_misaligned():
+    result = check(tiny(se=4), tiny(se=0))  # the model has an SE block the analysis lacks
+    assert not result.ok
+    assert any("misaligned" in layer.problem or "no analytic row" in layer.problem for layer in result.layers)
+
+
+def test_wrong_head_is_caught_by_shape():
+    result = check(tiny(head=10), tiny(head=12))
+    bad = [layer for layer in result.layers if not layer.ok]
+    assert bad and bad[0].name == "fc" and "shape" in bad[0].problem
+
+
+# ---- CLI
+
+
+def test_cli_crosscheck_json(run):
+    result = run("crosscheck", "mnasnet0_5", "--tracer", "torch", "--resolution", "64", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {"name", "analytic_macs", "traced_macs", "mismatches", "layers"} <= set(data)
+    assert data["mismatches"] == 0 and data["analytic_macs"] == data["traced_macs"]
+    assert data["uncounted_ops"]["add"] == 10
+
+
+def test_cli_crosscheck_table_and_strict(run):
+    result = run("crosscheck", "mobilenet_v3_small", "--resolution", "64")
+    assert result.exit_code == 0, result.output
+    assert "features.0.0" in result.stdout and "uncounted ops: hardswish_ x19" in result.stdout
+    assert run("crosscheck", "mobilenet_v3_small", "--resolution", "64", "--strict").exit_code == 1
+
+
+def test_cli_unknown_model_suggests(run):
+    result = run("crosscheck", "mobilenet_v22")
+    assert result.exit_code == 2 and "mobilenet_v2" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_analyze(run, tmp_path, monkeypatch):
+    (tmp_path / "usernet.py").write_text(
+        "import torch.nn as nn\n"
+        "def net():\n    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU())\n"
+        "def notmodule():\n    return 3\n"
+        "value = 5\n")
+    monkeypatch.chdir(tmp_path)
+    result = run("analyze", "usernet:net", "--input", "2,3,10,10", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["macs"] == 2 * 8 * 3 * 9 * 8 * 8 and data["params"] == 3 * 8 * 9 + 8 + 16
+    assert data["tracer"] == "torch" and data["uncounted_ops"]["relu"] == 1
+    fv = json.loads(run("analyze", "usernet:net", "--input", "2,3,10,10", "--convention", "fvcore",
+                        "--format", "json").stdout)
+    assert fv["macs"] == data["macs"] + 2 * 2 * 8 * 8 * 8 and fv["tracer"] == "formulas"
+    for args, words in [(["nosuchmod:net"], "cannot import"), (["usernet:missing"], "no attribute"),
+                        (["usernet:value"], "not callable"), (["usernet:notmodule"], "not a torch.nn.Module"),
+                        (["usernet:net", "--input", "1,3,a"], "--input"), (["usernet"], "MODULE:CALLABLE")]:
+        bad = run("analyze", *args)
+        assert bad.exit_code == 2, (args, bad.output)
+        assert words in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
