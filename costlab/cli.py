@@ -56,8 +56,9 @@ def _register() -> None:
     from .cli_arch import arch, list_command, sweep
     from .cli_budget import check
     from .cli_compare import breakeven, compare
+    from .cli_trace import analyze, crosscheck
 
-    for command in (compare, breakeven, check, arch, sweep, list_command):
+    for command in (compare, breakeven, check, arch, sweep, list_command, crosscheck, analyze):
         main.add_command(command)
 
 
