@@ -297,13 +297,8 @@ def _resolve_toml(model: str, base_dir: Optional[Path]) -> str:
 
 
 def _trace(model: Any, input_shape: tuple, convention: str):
-    try:
-        from . import trace  # imports torch: only MODULE:CALLABLE budgets and nn.Module instances get here
-    except ImportError as exc:
-        raise CostlabError(f"counting {_describe(model)} requires costlab.trace, which is not available ({exc})") from None
-    analyze_module = getattr(trace, "analyze_module", None)
-    if analyze_module is None:
-        raise CostlabError(f"counting {_describe(model)} requires costlab.trace.analyze_module, which is not available")
+    from .trace import analyze_module  # torch is imported only here: MODULE:CALLABLE budgets and nn.Module instances
+
     return analyze_module(model, input_shape, convention=convention)
 
 
