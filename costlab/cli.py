@@ -56,9 +56,10 @@ def _register() -> None:
     from .cli_arch import arch, list_command, sweep
     from .cli_budget import check
     from .cli_compare import breakeven, compare
+    from .cli_report import report
     from .cli_trace import analyze, crosscheck
 
-    for command in (compare, breakeven, check, arch, sweep, list_command, crosscheck, analyze):
+    for command in (compare, breakeven, check, arch, sweep, list_command, report, crosscheck, analyze):
         main.add_command(command)
 
 

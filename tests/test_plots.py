@@ -1,0 +1,51 @@
+"""Charts: same bytes twice (PNG and SVG), labels that do not overlap, the --chart paths still drawing."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from costlab import plots
+from costlab.archs import analyze_arch
+from costlab.compare import breakeven
+from costlab.report import mbconv_models
+
+
+def _figure():
+    return plots.breakeven_figure(breakeven(True, list(range(1, 17))), "5x5 vs 3x3x2")
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_same_bytes_twice(fmt):
+    first, second = plots.to_bytes(_figure(), fmt), plots.to_bytes(_figure(), fmt)
+    assert first == second
+    # no date and no software version in the file: a matplotlib upgrade alone must not change reports
+    assert b"<dc:date>" not in first and b"Software" not in first and b"Matplotlib v" not in first
+
+
+def test_pareto_labels_do_not_overlap():
+    models = []
+    for name in mbconv_models():
+        a = analyze_arch(name)
+        models.append({"name": name, "family": name.rsplit("_", 1)[0], "params": a.params, "macs": a.macs})
+    fig = plots.pareto_chart(models, "Pareto")
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert sorted(t.get_text() for t in ax.texts) == sorted(m["name"] for m in models)
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b), (a, b)
+    for box in boxes:
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_chart_options_still_draw(tmp_path, run):
+    png, svg = tmp_path / "c.png", tmp_path / "b.svg"
+    assert run("compare", "conv", "dwsep", "--cin", "3", "--cout", "256", "--chart", str(png)).exit_code == 0
+    assert run("breakeven", "--n", "1..16", "--chart", str(svg)).exit_code == 0
+    assert png.read_bytes().startswith(b"\x89PNG") and b"<svg" in svg.read_bytes()
