@@ -11,12 +11,16 @@ file and the field. `host` is calibrated by short torch microbenchmarks and cach
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 from .errors import CostlabError
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 DEVICES_DIR = Path(__file__).resolve().parent.parent / "specs" / "devices"
 REQUIRED = ("peak_flops", "memory_bandwidth", "overhead_s")

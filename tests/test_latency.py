@@ -1,0 +1,218 @@
+"""Spearman against textbook examples and pandas, the roofline worked by hand, strict device profiles, the CLI.
+
+No test asserts a timing: measured numbers depend on the machine and its load (see benchmarks/bench_latency.py).
+"""
+
+import json
+import math
+import random
+
+import pytest
+
+from costlab.analyze import analyze
+from costlab.blocks import conv, mbconv
+from costlab.devices import (DEVICES_DIR, Device, device_toml, host_device, load_device, load_device_file)
+from costlab.errors import CostlabError
+from costlab.graph import Layer, Seq
+from costlab.latency import predict, predict_row, ranks, spearman
+from costlab.ops import Activation
+from costlab.shapes import Shape
+
+
+# --- Spearman -------------------------------------------------------------------------------------
+
+def test_spearman_wikipedia_iq_tv_example():
+    # Wikipedia, "Spearman's rank correlation coefficient", worked example: rho = -29/165 = -0.175757...
+    iq = [106, 100, 86, 101, 99, 103, 97, 113, 112, 110]
+    tv = [7, 27, 2, 50, 28, 29, 20, 12, 6, 17]
+    assert spearman(iq, tv) == pytest.approx(-29 / 165)
+    # no ties: rho = 1 - 6 sum d^2 / (n (n^2 - 1)), sum d^2 = 194
+    assert spearman(iq, tv) == pytest.approx(1 - 6 * 194 / (10 * 99))
+
+
+def test_spearman_ties_by_hand():
+    # x ranks 1, 2.5, 2.5, 4 (tied values share the mean rank); y ranks 1, 3, 2, 4
+    assert ranks([1, 2, 2, 3]) == [1, 2.5, 2.5, 4]
+    # Pearson of the ranks: sum dxdy = 4.5, sum dx^2 = 4.5, sum dy^2 = 5 -> 4.5 / sqrt(22.5) = 3 / sqrt(10)
+    assert spearman([1, 2, 2, 3], [1, 3, 2, 4]) == pytest.approx(3 / math.sqrt(10))
+    assert spearman([1, 2, 3], [10, 20, 30]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3], [1, 4, 9][::-1]) == pytest.approx(-1.0)
+    assert math.isnan(spearman([1, 1, 1], [1, 2, 3]))
+
+
+def test_spearman_matches_pandas_ranks_and_numpy_pearson_with_ties():
+    # scipy is not installed here; pandas' average ranks + numpy's corrcoef are the same definition
+    pd = pytest.importorskip("pandas")
+    np = pytest.importorskip("numpy")
+    rng = random.Random(7)
+    for _ in range(20):
+        n = rng.randint(3, 60)
+        x = [rng.choice([0, 0, 1, 2.5, 3, rng.random()]) for _ in range(n)]
+        y = [rng.randint(0, 5) + (0.5 * x[i] if i % 2 else 0) for i in range(n)]
+        assert ranks(x) == pd.Series(x).rank(method="average").tolist()
+        expected = np.corrcoef(pd.Series(x).rank().to_numpy(), pd.Series(y).rank().to_numpy())[0, 1]
+        assert spearman(x, y) == pytest.approx(expected)
+
+
+def test_spearman_matches_scipy_if_installed():
+    stats = pytest.importorskip("scipy.stats")
+    rng = random.Random(3)
+    for _ in range(10):
+        x = [rng.randint(0, 6) for _ in range(30)]
+        y = [rng.random() + v for v in x]
+        assert spearman(x, y) == pytest.approx(stats.spearmanr(x, y)[0])
+
+
+def test_spearman_bad_input():
+    with pytest.raises(CostlabError):
+        spearman([1, 2], [1])
+    with pytest.raises(CostlabError):
+        spearman([1], [1])
+
+
+# --- roofline worked by hand ------------------------------------------------------------------------
+
+DEVICE = Device(name="toy", peak_flops=1e9, memory_bandwidth=1e8, overhead_s=1e-6,
+                overhead_by_type={"pointwise": 5e-6})
+
+
+def test_roofline_compute_bound_pointwise_by_hand():
+    # 1x1 conv 256 -> 256 on 14x14: 12,845,056 MACs = 25,690,112 FLOPs; 25.69 ms at 1 GFLOP/s
+    # bytes = 4 * (196*256*2 + 65,536) = 663,552 -> 6.64 ms at 100 MB/s; so compute-bound
+    (row,) = analyze(conv("pw", 256, 256, 1), Shape(256, 14, 14)).rows
+    p = predict_row(row, DEVICE)
+    assert p["macs"] == 12_845_056 and p["bytes"] == 663_552
+    assert p["intensity"] == pytest.approx(25_690_112 / 663_552)
+    assert p["bound"] == "compute"
+    assert p["predicted_ms"] == pytest.approx(1e3 * (5e-6 + 25_690_112 / 1e9))
+    assert p["attainable_flops"] == 1e9
+
+
+def test_roofline_memory_bound_activation_and_overhead_fallback():
+    # ReLU on 32 x 112 x 112: 0 FLOPs, 2 * 401,408 * 4 = 3,211,264 bytes -> 32.11 ms at 100 MB/s, memory-bound
+    (row,) = analyze(Layer("act", Activation("relu")), Shape(32, 112, 112)).rows
+    p = predict_row(row, DEVICE)
+    assert p["bytes"] == 3_211_264 and p["bound"] == "memory"
+    assert p["predicted_ms"] == pytest.approx(1e3 * (1e-6 + 3_211_264 / 1e8))  # no 'act' overhead: overhead_s
+    fast = Device(name="cached", peak_flops=1e9, memory_bandwidth=1e8, overhead_s=1e-6, cache_bytes=4e6,
+                  cache_bandwidth=1e9, bandwidth_by_kernel={"silu": 5e8})
+    assert predict_row(row, fast)["predicted_ms"] == pytest.approx(1e3 * (1e-6 + 3_211_264 / 1e9))
+    # a slower kernel caps the cache's bandwidth
+    assert predict_row(row, fast, kernel="silu")["predicted_ms"] == pytest.approx(1e3 * (1e-6 + 3_211_264 / 5e8))
+
+
+def test_predict_tells_activations_apart_by_function():
+    net = Seq("net", (mbconv("b", 8, 8, 3, 1, 32, se_channels=2, act="silu", se_act="relu"),))
+    dev = Device(name="d", peak_flops=1e9, memory_bandwidth=1e9, overhead_s=1e-6,
+                 bandwidth_by_kernel={"silu": 1e8, "relu": 1e9, "sigmoid": 1e8})
+    layers = {r["name"]: r for r in predict(analyze(net, Shape(8, 8, 8)), dev, node=net)}
+    assert layers["b.expand.act"]["predicted_ms"] == pytest.approx(1e3 * (1e-6 + 4 * 2 * 32 * 64 / 1e8))
+    assert layers["b.se.act"]["predicted_ms"] == pytest.approx(1e3 * (1e-6 + 4 * 2 * 2 / 1e9))
+
+
+# --- device profiles --------------------------------------------------------------------------------
+
+def test_shipped_profiles_match_their_spec_sheet_arithmetic():
+    epyc = load_device("amd-epyc-7763")
+    assert epyc.peak_flops == 64 * 2.45e9 * 32 and epyc.memory_bandwidth == 8 * 3200e6 * 8
+    xeon = load_device("intel-xeon-platinum-8380")
+    assert xeon.peak_flops == pytest.approx(40 * 2.3e9 * 64) and xeon.memory_bandwidth == 204.8e9
+    nano = load_device("jetson-nano")
+    assert nano.peak_flops == pytest.approx(472e9 / 2, rel=1e-3) and nano.memory_bandwidth == 25.6e9
+    for path in DEVICES_DIR.glob("*.toml"):
+        assert "source" in path.read_text()
+
+
+GOOD = 'peak_flops = 1e9\nmemory_bandwidth = 1e9\noverhead_s = 1e-6\n'
+
+
+@pytest.mark.parametrize("text, named", [
+    ('memory_bandwidth = 1e9\noverhead_s = 1e-6\n', "peak_flops"),
+    (GOOD.replace("1e9\nmemory", "0\nmemory"), "peak_flops"),
+    (GOOD.replace("overhead_s = 1e-6", "overhead_s = -1e-6"), "overhead_s"),
+    (GOOD.replace("overhead_s = 1e-6", 'overhead_s = "fast"'), "overhead_s"),
+    (GOOD.replace("overhead_s = 1e-6", "overhead_s = true"), "overhead_s"),
+    (GOOD + "peak_flop = 3\n", "peak_flop"),
+    (GOOD + "cache_bytes = 1e6\n", "cache_bandwidth"),
+    (GOOD + "threads = 1.5\n", "threads"),
+    (GOOD + "[overhead_by_type]\nconvolution = 1e-6\n", "convolution"),
+    (GOOD + "[bandwidth_by_kernel]\nsilu = 0\n", "silu"),
+    ("peak_flops = \n", "TOML"),
+])
+def test_bad_profiles_name_file_and_field(tmp_path, text, named):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(CostlabError) as err:
+        load_device_file(path)
+    assert str(path) in str(err.value) and named in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_profile_round_trips_and_host_is_read_from_cache(tmp_path, monkeypatch):
+    dev = Device(name="host-3", peak_flops=5e10, memory_bandwidth=1.2e10, overhead_s=3e-6, depthwise_flops=1e10,
+                 cache_bytes=8e6, cache_bandwidth=4e10, threads=3, description="x", source="y",
+                 overhead_by_type={"depthwise": 1e-4, "bn": 2e-5}, bandwidth_by_kernel={"silu": 8e9})
+    path = tmp_path / "host-3.toml"
+    path.write_text(device_toml(dev))
+    assert load_device_file(path) == dev
+    monkeypatch.setenv("COSTLAB_CACHE_DIR", str(tmp_path))
+    assert host_device(3) == dev  # cached: no calibration run
+    assert load_device("host", threads=3) == dev
+
+
+def test_unknown_device_is_an_error():
+    with pytest.raises(CostlabError, match="unknown device profile 'tpu9'"):
+        load_device("tpu9")
+    with pytest.raises(CostlabError, match="does not exist"):
+        load_device("missing/profile.toml")
+
+
+# --- CLI --------------------------------------------------------------------------------------------
+
+def _one_line_exit_2(result, *words):
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("costlab: error:")
+    for word in words:
+        assert word in lines[0]
+
+
+def test_cli_bad_input(run, tmp_path):
+    _one_line_exit_2(run("latency", "mobilenet_v2", "--device", "nope"), "nope")
+    _one_line_exit_2(run("latency", "mobilenet_v2", "--device", "jetson-nano", "--threads", "0"), "--threads")
+    bad = tmp_path / "dev.toml"
+    bad.write_text("peak_flops = 1e12\nmemory_bandwidth = 0\noverhead_s = 1e-6\n")
+    _one_line_exit_2(run("latency", "mobilenet_v2", "--device", str(bad)), "memory_bandwidth", str(bad))
+    bad.write_text("peak_flops = 1e12\noverhead_s = 1e-6\n")
+    _one_line_exit_2(run("latency", "mobilenet_v2", "--device", str(bad)), "missing", "memory_bandwidth")
+    _one_line_exit_2(run("latency", "no_such_net", "--device", "jetson-nano"), "no_such_net")
+
+
+def test_cli_json_contract(run):
+    result = run("latency", "mobilenet_v2", "--device", "jetson-nano", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["threads"] == 1 and data["resolution"] == 224
+    assert data["macs"] == 300_774_272  # torchvision's mobilenet_v2 _ops: 0.30 GMACs
+    layers = data["layers"]
+    for key in ("name", "macs", "bytes", "intensity", "bound", "predicted_ms"):
+        assert all(key in r for r in layers)
+    assert {r["bound"] for r in layers} == {"compute", "memory"}
+    assert data["predicted_total_ms"] == pytest.approx(sum(r["predicted_ms"] for r in layers))
+
+
+def test_cli_measure_small(run, tmp_path):
+    pytest.importorskip("torch")
+    result = run("latency", "mobilenet_v2", "--device", "jetson-nano", "--resolution", "32", "--measure",
+                 "--repeats", "2", "--format", "json", "--share-chart", str(tmp_path / "share.png"),
+                 "--chart", str(tmp_path / "roof.svg"))
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["measured_total_ms"] > 0 and data["torchvision_total_ms"] > 0
+    assert all(r["measured_ms"] >= 0 for r in data["layers"])
+    assert any(r["name"].endswith(".add") for r in data["layers"])
+    times = [r["measured_ms"] for r in data["layers"]]
+    assert data["spearman_predicted"] == pytest.approx(spearman([r["predicted_ms"] for r in data["layers"]], times))
+    assert data["spearman_macs"] == pytest.approx(spearman([r["macs"] for r in data["layers"]], times))
+    assert (tmp_path / "share.png").stat().st_size > 0 and (tmp_path / "roof.svg").stat().st_size > 0

@@ -1,0 +1,116 @@
+"""Memory traffic against ShuffleNetV2's formula (worked by hand) and against the tensors torch really touches."""
+
+import math
+
+import pytest
+
+from costlab.analyze import analyze
+from costlab.blocks import conv, mbconv
+from costlab.graph import Layer, Seq
+from costlab.memory import DTYPE_BYTES, batch_norm, conv2d, intensity, row_bytes, row_traffic
+from costlab.ops import Activation, BatchNorm2d, Linear
+from costlab.shapes import Shape
+
+
+def _row(node, shape):
+    (row,) = analyze(node, shape).rows
+    return row
+
+
+def test_shufflenet_v2_1x1_formula_by_hand():
+    # ShuffleNetV2 G1: a 1x1 conv c1 -> c2 on h x w touches MAC = hw(c1 + c2) + c1*c2 elements.
+    # c1 = 64, c2 = 128, h = w = 28: 784 * 192 + 64 * 128 = 150,528 + 8,192 = 158,720 elements.
+    row = _row(conv("pw", 64, 128, 1), Shape(64, 28, 28))
+    traffic = row_traffic(row)
+    assert traffic.read == 784 * 64 + 8_192
+    assert traffic.written == 784 * 128
+    assert traffic.total == 158_720
+    assert row_bytes(row) == 4 * 158_720 == 634_880  # fp32 default
+    assert row_bytes(row, DTYPE_BYTES["fp16"]) == 317_440
+    # intensity = FLOPs / bytes = 2 * hw * c1 * c2 / bytes
+    assert intensity(2 * row.macs, row_bytes(row)) == pytest.approx(2 * 784 * 64 * 128 / 634_880)
+
+
+def test_shufflenet_v2_g1_equal_widths_minimise_traffic():
+    # The paper's bound: for fixed FLOPs B = hw*c1*c2, MAC >= 2*sqrt(hw*B) + B/hw, with equality iff c1 == c2.
+    hw = 14 * 14
+    widths = [(16, 1024), (32, 512), (64, 256), (128, 128), (256, 64), (1024, 16)]
+    macs = {}
+    for c1, c2 in widths:
+        row = _row(conv("pw", c1, c2, 1), Shape(c1, 14, 14))
+        macs[(c1, c2)] = row_traffic(row).total
+        b = hw * c1 * c2
+        assert macs[(c1, c2)] >= 2 * math.sqrt(hw * b) + b / hw - 1e-9
+    assert min(macs, key=macs.get) == (128, 128)
+    b = hw * 128 * 128
+    assert macs[(128, 128)] == pytest.approx(2 * math.sqrt(hw * b) + b / hw)
+
+
+def test_kxk_grouped_depthwise_by_hand():
+    # 3x3 stride-2 conv 32 -> 64 on 56x56 -> 28x28: input 32*56*56, weights 9*32*64, output 64*28*28
+    assert conv2d(32, 56, 56, 64, 28, 28, 9 * 32 * 64).total == 100_352 + 18_432 + 50_176
+    # depthwise 3x3 on 144 x 56 x 56: weights are only 9 * 144
+    row = _row(conv("dw", 144, 144, 3, groups=144), Shape(144, 56, 56))
+    assert row_traffic(row).total == 2 * 144 * 56 * 56 + 9 * 144
+    # grouped 3x3, 4 groups, 64 -> 64 on 8x8: weights 9 * 16 * 64
+    row = _row(conv("g", 64, 64, 3, groups=4), Shape(64, 8, 8))
+    assert row_traffic(row).total == 2 * 64 * 64 + 9 * 16 * 64
+    # BatchNorm (eval) reads mean, var, gamma, beta per channel
+    assert batch_norm(32, 100).total == 2 * 3200 + 4 * 32
+
+
+def _torch_traffic(module, x):
+    """Elements each leaf module reads (input + parameters + buffers) and writes (output), traced by hooks."""
+    import torch
+
+    out = {}
+
+    def hook(name):
+        def fn(m, inputs, output):
+            state = sum(t.numel() for n, t in list(m.named_parameters(recurse=False)) + list(m.named_buffers(recurse=False))
+                        if n != "num_batches_tracked")
+            out[name] = (sum(i.numel() for i in inputs) + state, output.numel())
+        return fn
+
+    for name, m in module.named_modules():
+        if name and not list(m.children()):
+            m.register_forward_hook(hook(name))
+    with torch.inference_mode():
+        module.eval()(x)
+    return out
+
+
+def test_every_layer_matches_the_tensors_torch_touches():
+    torch = pytest.importorskip("torch")
+    from costlab.build import build_module
+
+    net = Seq("net", (
+        mbconv("block", 16, 16, kernel=5, stride=1, expanded=64, se_channels=4, act="silu"),
+        mbconv("down", 16, 24, kernel=3, stride=2, expanded=96),
+        Layer("flatten_bn", BatchNorm2d(24)),
+        Layer("act", Activation("hardswish")),
+    ))
+    shape = Shape(16, 12, 12)
+    rows = analyze(net, shape).rows
+    traced = _torch_traffic(build_module(net), torch.randn(1, 16, 12, 12))
+    checked = 0
+    for row in rows:
+        t = row_traffic(row)
+        if row.name in traced:
+            assert (t.read, t.written) == traced[row.name], row.name
+            checked += 1
+        elif row.op == "Add":  # y + x: two inputs in, one out
+            assert (t.read, t.written) == (2 * row.in_shape.numel, row.in_shape.numel)
+        elif row.op == "Mul":  # x * gate: the map and a C-vector in, the map out
+            assert (t.read, t.written) == (row.in_shape.numel + row.in_shape.c, row.in_shape.numel)
+    assert checked == len(traced) >= 15
+
+
+def test_linear_traffic_matches_torch():
+    torch = pytest.importorskip("torch")
+    from costlab.build import build_module
+
+    node = Layer("fc", Linear(1280, 1000))
+    row = _row(node, Shape(1280))
+    traced = _torch_traffic(torch.nn.Sequential(build_module(node)), torch.randn(1, 1280))
+    assert (row_traffic(row).read, row_traffic(row).written) == traced["0"] == (1280 + 1280 * 1000 + 1000, 1000)
