@@ -56,10 +56,11 @@ def _register() -> None:
     from .cli_arch import arch, list_command, sweep
     from .cli_budget import check
     from .cli_compare import breakeven, compare
+    from .cli_latency import latency
     from .cli_report import report
     from .cli_trace import analyze, crosscheck
 
-    for command in (compare, breakeven, check, arch, sweep, list_command, report, crosscheck, analyze):
+    for command in (compare, breakeven, check, arch, sweep, list_command, report, crosscheck, analyze, latency):
         main.add_command(command)
 
 
