@@ -198,9 +198,12 @@ def crosscheck_markdown(cc: CrossCheckSummary) -> str:
         return f"**not run** ({cc.reason}). Install torch and fvcore and regenerate to trace the model."
     verdict = ("**ok**: every layer agrees" if cc.status == "ok"
                else f"**MISMATCH**: {cc.mismatches} of {cc.layers} layers disagree")
+    model = ("torchvision's model (`weights=None`)" if cc.source == "torchvision"
+             else "costlab's own `nn.Module` build (torchvision has no such model)")
     lines = [
-        f"{verdict} (fvcore `FlopCountAnalysis` of {cc.source}, batch 1, convention `fvcore`; "
-        f"{cc.layers} layers aligned).",
+        f"{verdict}: fvcore `FlopCountAnalysis` of {model}, batch 1, against the analytic rows counted under "
+        f"the `fvcore` convention (BatchNorm and pooling included, so the MACs differ from the summary's); "
+        f"{cc.layers} layers aligned.",
         "",
         _md_table([
             {"what": "parameters", "analytic": grouped_int(cc.analytic_params), "traced": grouped_int(cc.traced_params)},
@@ -211,7 +214,8 @@ def crosscheck_markdown(cc: CrossCheckSummary) -> str:
     ]
     if cc.first_problems:
         lines += ["", "First disagreements:", ""] + [f"- {p}" for p in cc.first_problems]
-    lines += ["", f"Per layer: `costlab crosscheck {{name}} --tracer fvcore`."]
+    source = "" if cc.source == "torchvision" else f" --source {cc.source}"
+    lines += ["", f"Per layer: `costlab crosscheck {{name}} --tracer fvcore{source}`."]
     return "\n".join(lines)
 
 
@@ -353,7 +357,7 @@ def ratio_rows() -> list[dict]:
 def index_files(summaries: list[dict], convention: str = DEFAULT_CONVENTION) -> dict[str, bytes]:
     """reports/README.md: every model in one table, the Pareto chart, the dwsep ratio and the 5x5 break-even."""
     from . import plots
-    from .compare import breakeven, flips
+    from .compare import breakeven
 
     charts = {"pareto": f"{CHART_DIR}/pareto.{CHART_FORMAT}", "ratio": f"{CHART_DIR}/dwsep-ratio.{CHART_FORMAT}",
               "breakeven": f"{CHART_DIR}/breakeven-5x5-vs-3x3.{CHART_FORMAT}"}
@@ -374,7 +378,7 @@ def index_files(summaries: list[dict], convention: str = DEFAULT_CONVENTION) -> 
              "crosscheck": _cc_cell(s["crosscheck"])} for s in summaries]
     all_agree = all(r["exact"] == r["closed"] for r in ratios)
     n256 = next(r for r in ratios if r["k"] == 3 and r["n"] == 256)
-    sep_flips = "; ".join(flips(sep)) or "never"
+    sep_flips = _cheaper_runs(sep)
     full_lines = [f"N = M = {r['n']}: one 5x5 {grouped_int(r['macs_5x5'])} MACs, two 3x3 {grouped_int(r['macs_3x3x2'])}"
                   for r in full]
     text = "\n".join([
@@ -408,8 +412,8 @@ def index_files(summaries: list[dict], convention: str = DEFAULT_CONVENTION) -> 
         "## One 5x5 or two 3x3 (same receptive field)",
         "",
         "Depthwise-separable, M = N, 56x56: MnasNet's simplification C5 = HWM(25 + N) against C3x2 = 2HWM(9 + N) "
-        "says one 5x5 is cheaper exactly when N > 7; the exact count (the second 3x3 sees N channels) flips at "
-        f"{sep_flips}. `costlab breakeven --n 1..64 --size 56`",
+        "says one 5x5 is cheaper exactly when N > 7. The exact count (the second 3x3 sees N channels) "
+        f"agrees: {sep_flips}. `costlab breakeven --n 1..64 --size 56`",
         "",
         _chart(charts["breakeven"], "MAC ratio of one 5x5 to two 3x3 separable convs against N"),
         "",
@@ -419,6 +423,18 @@ def index_files(summaries: list[dict], convention: str = DEFAULT_CONVENTION) -> 
     ])
     files["README.md"] = text.encode()
     return files
+
+
+def _cheaper_runs(rows: list[dict]) -> str:
+    """'3x3x2 cheaper for N = 1..6; equal at N = 7; 5x5 cheaper for N = 8..64' from breakeven rows."""
+    runs: list[list] = []
+    for row in rows:
+        if runs and runs[-1][0] == row["cheaper"]:
+            runs[-1][2] = row["n"]
+        else:
+            runs.append([row["cheaper"], row["n"], row["n"]])
+    names = {"5x5": "one 5x5 cheaper", "3x3x2": "two 3x3 cheaper", "equal": "equal"}
+    return "; ".join(f"{names[c]} at N = {a}" if a == b else f"{names[c]} for N = {a}..{b}" for c, a, b in runs)
 
 
 def _cc_cell(cc: CrossCheckSummary) -> str:
