@@ -8,6 +8,7 @@ reproducible byte for byte: no dates, versions or timings, charts without metada
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -58,27 +59,44 @@ def check_out_dir(path: str | os.PathLike) -> Path:
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise CostlabError(f"--out {str(path)!r} exists and is not a directory")
-    probe = p
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise CostlabError(f"--out {str(path)!r} is not writable")
     charts = p / CHART_DIR
-    if charts.exists() and (not charts.is_dir() or not os.access(charts, os.W_OK | os.X_OK)):
-        raise CostlabError(f"--out {str(path)!r}: {str(charts)!r} is not a writable directory")
+    if charts.exists() and not charts.is_dir():
+        raise CostlabError(f"--out {str(path)!r}: {str(charts)!r} is not a directory")
+    # try it for real (os.access says yes to root even on /proc): create what is missing, write a
+    # scratch file in each directory, then remove everything created here
+    created = []
+    try:
+        for d in (p, charts):
+            missing = []
+            probe = d
+            while not probe.exists():
+                missing.append(probe)
+                probe = probe.parent
+            for m in reversed(missing):
+                m.mkdir()
+                created.append(m)
+            tempfile.TemporaryFile(dir=d).close()
+    except OSError as exc:
+        raise CostlabError(f"--out {str(path)!r} is not writable ({exc.strerror or exc})") from None
+    finally:
+        for d in reversed(created):
+            d.rmdir()
     return p
 
 
 def write_files(out: Path, files: dict[str, bytes]) -> list[Path]:
     """Write every file (each via a temporary file and a rename) under out."""
     written = []
-    for rel, data in sorted(files.items()):
-        target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-        written.append(target)
+    try:
+        for rel, data in sorted(files.items()):
+            target = out / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+            written.append(target)
+    except OSError as exc:
+        raise CostlabError(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
     return written
 
 
