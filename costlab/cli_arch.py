@@ -34,11 +34,18 @@ convention_option = click.option("--convention", type=click.Choice(list(CONVENTI
               help="One row per layer, per stage, or per layer type.")
 @format_option
 @click.option("--batch", type=int, default=1, show_default=True, help="Batch size (MACs scale, params do not).")
-def arch(name, alpha, resolution, rho, convention, by, fmt, batch):
+@click.option("--chart", type=click.Path(dir_okay=False), default=None,
+              help="Also draw MACs per layer, coloured by layer type, to FILE.png|.svg.")
+def arch(name, alpha, resolution, rho, convention, by, fmt, batch, chart):
     """Whole-network cost: per-layer rows, totals, and the share of each layer type.
 
     Example: costlab arch mobilenet_v1 --alpha 0.75 --resolution 192
     """
+    chart_path = None
+    if chart:
+        from .plots import check_chart_path
+
+        chart_path = check_chart_path(chart)
     analysis = analyze_arch(name, alpha, resolution, rho, convention, batch)
     data = analysis_dict(analysis)
     by_type = analysis.grouped("type")
@@ -74,6 +81,12 @@ def arch(name, alpha, resolution, rho, convention, by, fmt, batch):
     else:
         text = emit(fmt, rows, display, footer=f"{totals}\n{shares}")
         click.echo(f"{head}\n\n{text}")
+    if chart_path:
+        from .plots import layer_chart, save
+
+        layers = [{"name": r.name, "type": r.type, "stage": r.stage, "macs": r.macs * analysis.batch}
+                  for r in analysis.rows if r.macs]
+        save(layer_chart(layers, f"MACs per layer: {head}"), chart_path)
 
 
 def _floats(text: str, what: str) -> list[float]:

@@ -440,6 +440,10 @@ def index_files(summaries: list[dict], convention: str = DEFAULT_CONVENTION) -> 
         "",
     ])
     files["README.md"] = text.encode()
+    # PNG bytes depend on matplotlib's renderer: CI compares charts byte for byte only under this version
+    import matplotlib
+
+    files["GENERATED_WITH"] = f"matplotlib {matplotlib.__version__}\n".encode()
     return files
 
 

@@ -104,3 +104,14 @@ def test_no_torch_import(args):
     code = ("import sys\nfrom costlab.cli import main\ntry:\n    main(%r)\nexcept SystemExit as e:\n    assert not e.code\n"
             "bad = [m for m in ('torch', 'torchvision', 'fvcore') if m in sys.modules]\nassert not bad, bad\n") % args
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_arch_chart(run, tmp_path):
+    out = tmp_path / "layers.png"
+    result = run("arch", "mobilenet_v2", "--chart", str(out), "--format", "json")
+    assert result.exit_code == 0
+    # torchvision's recorded num_params for mobilenet_v2, and a real PNG beside it
+    assert json.loads(result.stdout)["params"] == 3_504_872
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = run("arch", "mobilenet_v2", "--chart", str(tmp_path / "layers.pdf"))
+    assert bad.exit_code == 2 and "layers.pdf" in bad.stderr
