@@ -24,7 +24,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 DEVICES_DIR = Path(__file__).resolve().parent.parent / "specs" / "devices"
 REQUIRED = ("peak_flops", "memory_bandwidth", "overhead_s")
-OPTIONAL = ("depthwise_flops", "cache_bytes", "cache_bandwidth", "threads")
+OPTIONAL = ("depthwise_flops", "cache_bytes", "cache_bandwidth", "first_touch_bandwidth", "threads")
 TEXT = ("name", "description", "source")
 TABLE = "overhead_by_type"
 BW_TABLE = "bandwidth_by_kernel"
@@ -41,6 +41,7 @@ class Device:
     depthwise_flops: Optional[float] = None
     cache_bytes: Optional[float] = None
     cache_bandwidth: Optional[float] = None
+    first_touch_bandwidth: Optional[float] = None
     threads: Optional[int] = None
     description: str = ""
     source: str = ""
@@ -213,6 +214,8 @@ def calibrate_host(threads: int = 1) -> Device:
     depthwise_flops   the same over DEPTHWISE_PROBES (3x3 depthwise convs)
     memory_bandwidth  copy of a 64 MiB fp32 tensor (read + write: larger than any cache)
     cache_bandwidth   copy of a 4 MiB fp32 tensor; cache_bytes = its 8 MiB of traffic
+    first_touch_bandwidth  64 MiB written into a fresh allocation (the allocator maps new pages, the kernel
+                      faults and zeroes each) minus the same write into warm memory: bytes / extra seconds
     bandwidth_by_kernel  each activation function, BatchNorm, add, SE multiply and global pooling on a
                       1 MiB (64x64x64) tensor: bytes moved / (time - its overhead)
     A few seconds in all.
@@ -258,10 +261,14 @@ def calibrate_host(threads: int = 1) -> Device:
             small, small_out = torch.randn(1 << 20), torch.empty(1 << 20)
             cache = 2 * small.numel() * 4 / _median_seconds(lambda: small_out.copy_(small), 15)
             bandwidths = _kernel_bandwidths(overheads)
+            warm = _median_seconds(lambda: big_out.copy_(big), 5, 1)
+            fresh = _median_seconds(lambda: torch.empty_like(big).copy_(big), 5, 1)
+            first_touch = big.numel() * 4 / max(fresh - warm, 1e-7)
     finally:
         torch.set_num_threads(previous)
     return Device(name=f"host-{threads}", peak_flops=peak, memory_bandwidth=memory, overhead_s=overhead,
-                  depthwise_flops=dw_flops, cache_bytes=float(8 << 20), cache_bandwidth=cache, threads=threads,
+                  depthwise_flops=dw_flops, cache_bytes=float(8 << 20), cache_bandwidth=cache, first_touch_bandwidth=first_touch,
+                  threads=threads,
                   description=f"this machine, torch {torch.__version__} eager fp32, {threads} thread(s)",
                   source="costlab.devices.calibrate_host microbenchmarks", overhead_by_type=overheads,
                   bandwidth_by_kernel=bandwidths)

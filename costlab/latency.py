@@ -1,8 +1,10 @@
 """Roofline latency per layer, measured per-layer latency (torch eager, CPU), and Spearman rank correlation.
 
 Prediction (Williams et al.'s roofline plus a fixed cost per op):
-    t = overhead(op) + max(FLOPs / peak(type), bytes / bandwidth(bytes))
-a layer is compute-bound when the FLOP term is the larger one, memory-bound otherwise.
+    t = overhead(type) + max(FLOPs / peak(type), memory) + fresh / first_touch
+    memory = activation bytes / bandwidth(activation bytes, kernel) + weight bytes / memory bandwidth
+a layer is compute-bound when the FLOP term is the larger one, memory-bound otherwise; the last term
+charges the page faults of outputs that grow the pass's live memory past its earlier peak.
 Measuring imports torch inside the functions that need it; prediction does not.
 """
 
@@ -16,24 +18,31 @@ from .devices import Device
 from .errors import CostlabError
 from .graph import Layer, Node, Residual, Row, Seq
 from .ops import Activation
-from .memory import DEFAULT_DTYPE_BYTES, intensity, row_bytes
+from .memory import DEFAULT_DTYPE_BYTES, fresh_bytes, intensity, row_traffic
 
 
 def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES, batch: int = 1,
-                kernel: Optional[str] = None) -> dict:
-    """One layer: macs, bytes, intensity = FLOPs / bytes, bound, predicted_ms = overhead + max(compute, memory).
+                kernel: Optional[str] = None, fresh: int = 0) -> dict:
+    """One layer: macs, bytes, intensity = FLOPs / bytes, bound,
+    predicted_ms = overhead + max(compute, memory) + fresh / first_touch_bandwidth.
 
     kernel names what streams the data (an activation function, else the layer type) for the
-    device's per-kernel bandwidth.
+    device's per-kernel bandwidth; fresh is the bytes of newly mapped memory the output lands in.
     """
     macs = row.macs * batch
     flops = 2 * macs
-    nbytes = row_bytes(row, dtype_bytes) * batch
+    traffic = row_traffic(row)
+    weight_bytes = traffic.weights * dtype_bytes  # read once per batch
+    activation_bytes = traffic.activations * dtype_bytes * batch
+    nbytes = weight_bytes + activation_bytes
     peak = device.flops_for(row.type)
-    bandwidth = device.bandwidth_for(nbytes, kernel or row.type)
+    bandwidth = device.bandwidth_for(activation_bytes, kernel or row.type)
     compute_s = flops / peak
-    memory_s = nbytes / bandwidth
+    # the previous layer just wrote this layer's input, so feature maps come from cache when they fit;
+    # weights are read once per pass and stream from memory
+    memory_s = activation_bytes / bandwidth + weight_bytes / device.memory_bandwidth
     ai = intensity(flops, nbytes)
+    first_touch_s = fresh / device.first_touch_bandwidth if device.first_touch_bandwidth else 0.0
     return {
         "name": row.name,
         "type": row.type,
@@ -42,18 +51,21 @@ def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES
         "flops": flops,
         "bytes": nbytes,
         "intensity": ai,
-        "attainable_flops": min(peak, ai * bandwidth),
+        "attainable_flops": min(peak, flops / memory_s) if memory_s else peak,
         "bound": "compute" if compute_s > memory_s else "memory",
-        "predicted_ms": 1e3 * (device.overhead_for(row.type) + max(compute_s, memory_s)),
+        "first_touch_bytes": fresh,
+        "predicted_ms": 1e3 * (device.overhead_for(row.type) + max(compute_s, memory_s) + first_touch_s),
     }
 
 
 def predict(analysis: Analysis, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES,
             node: Optional[Node] = None) -> list[dict]:
     """predict_row for every layer of an analysed network, in execution order; node (the graph that
-    was analysed) tells activations apart (SiLU is not ReLU)."""
+    was analysed) tells activations apart (SiLU is not ReLU) and gives tensor lifetimes (first touch)."""
     functions = activation_functions(node) if node is not None else {}
-    return [predict_row(r, device, dtype_bytes, analysis.batch, functions.get(r.name)) for r in analysis.rows]
+    fresh = fresh_bytes(node, analysis.rows, dtype_bytes) if node is not None else {}
+    return [predict_row(r, device, dtype_bytes, analysis.batch, functions.get(r.name),
+                        fresh.get(r.name, 0) * analysis.batch) for r in analysis.rows]
 
 
 def activation_functions(node: Node) -> dict[str, str]:

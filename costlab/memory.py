@@ -22,10 +22,16 @@ DEFAULT_DTYPE_BYTES = 4
 
 @dataclass(frozen=True)
 class Traffic:
-    """Elements read and written by one layer (batch 1)."""
+    """Elements read and written by one layer (batch 1); weights (parameters and BatchNorm statistics) are part of read."""
 
     read: int = 0
     written: int = 0
+    weights: int = 0
+
+    @property
+    def activations(self) -> int:
+        """Elements of feature maps moved: read + written - weights."""
+        return self.read + self.written - self.weights
 
     @property
     def total(self) -> int:
@@ -38,17 +44,18 @@ class Traffic:
 
 def conv2d(cin: int, hin: int, win: int, cout: int, hout: int, wout: int, weights: int) -> Traffic:
     """read = Cin*Hin*Win + weights (k_h*k_w*Cin*Cout/g [+ Cout]); written = Cout*Hout*Wout. 1x1: hw(c1+c2) + c1c2."""
-    return Traffic(cin * hin * win + weights, cout * hout * wout)
+    return Traffic(cin * hin * win + weights, cout * hout * wout, weights)
 
 
 def linear(fin: int, fout: int, weights: int) -> Traffic:
     """read = fin + weights (fin*fout [+ fout]); written = fout."""
-    return Traffic(fin + weights, fout)
+    return Traffic(fin + weights, fout, weights)
 
 
 def batch_norm(channels: int, positions: int, affine: bool = True) -> Traffic:
     """read = C*HW + 2C running stats (+ 2C gamma, beta with affine); written = C*HW (eval mode)."""
-    return Traffic(channels * positions + (4 if affine else 2) * channels, channels * positions)
+    state = (4 if affine else 2) * channels
+    return Traffic(channels * positions + state, channels * positions, state)
 
 
 def elementwise(numel: int) -> Traffic:
@@ -113,3 +120,68 @@ def check_dtype_bytes(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise CostlabError(f"dtype size must be a positive integer number of bytes, got {value!r}")
     return value
+
+
+def fresh_bytes(node, rows, dtype_bytes: int = DEFAULT_DTYPE_BYTES) -> dict[str, int]:
+    """Bytes of new memory each layer's output needs beyond the pass's peak so far: growth of the live set's high-water mark.
+
+    Eager execution keeps a tensor alive until its last use (a residual or SE input until the add or
+    multiply). A layer's live set is everything alive while its output is allocated; when that exceeds
+    every earlier live set of the pass, the allocator must map new pages (when it returned them to the
+    OS after the previous pass, as glibc's heap trimming does for large activations), and the first
+    write to them faults. fresh = max(0, live_k - max(live_0..k-1)); the pass starts with its input alive.
+    """
+    from .graph import Gate, Layer, Residual, Seq
+
+    size = {r.name: r.out_shape.numel * dtype_bytes for r in rows}
+    program: list[tuple[str, list[int], int]] = []  # (row name, input tensor ids, output tensor id)
+    sizes: list[int] = []
+
+    def new(nbytes: int) -> int:
+        sizes.append(nbytes)
+        return len(sizes) - 1
+
+    def run(n, x: int, prefix: str) -> int:
+        path = f"{prefix}.{n.name}" if prefix else n.name
+        if isinstance(n, Layer):
+            out = new(0 if n.op.kind == "flatten" else size[path])  # flatten is a view
+            program.append((path, [x], out))
+            return out
+        y = x
+        for child in n.children:
+            y = run(child, y, path)
+        if isinstance(n, Residual):
+            skip = x if n.shortcut is None else run(n.shortcut, x, path)
+            out = new(size[f"{path}.add"])
+            program.append((f"{path}.add", [y, skip], out))
+            return out
+        if isinstance(n, Gate):
+            out = new(size[f"{path}.mul"])
+            program.append((f"{path}.mul", [x, y], out))
+            return out
+        return y
+
+    first = rows[0].in_shape.numel * dtype_bytes if rows else 0
+    x0 = new(first)
+    if isinstance(node, Seq):
+        y = x0
+        for child in node.children:
+            y = run(child, y, "")
+    else:
+        run(node, x0, "")
+    last_use = {x0: -1}
+    for k, (_, inputs, out) in enumerate(program):
+        for t in inputs:
+            last_use[t] = k
+        last_use.setdefault(out, k)
+    live = first
+    high = first
+    out_bytes: dict[str, int] = {}
+    for k, (name, inputs, out) in enumerate(program):
+        live += sizes[out]
+        out_bytes[name] = max(0, live - high)
+        high = max(high, live)
+        for t in set(inputs):
+            if last_use.get(t) == k:
+                live -= sizes[t]
+    return out_bytes

@@ -101,6 +101,40 @@ def test_roofline_memory_bound_activation_and_overhead_fallback():
     assert predict_row(row, fast, kernel="silu")["predicted_ms"] == pytest.approx(1e3 * (1e-6 + 3_211_264 / 5e8))
 
 
+def test_weights_stream_from_memory_feature_maps_from_cache():
+    # 1x1 conv 960 -> 160 on 7x7: feature maps 4 * 49 * 1120 = 219,520 B (fit the cache: 1 GB/s),
+    # weights 4 * 153,600 = 614,400 B (from memory: 100 MB/s); 15,052,800 FLOPs at 1 TFLOP/s is 15 us
+    dev = Device(name="d", peak_flops=1e12, memory_bandwidth=1e8, overhead_s=0.0 + 1e-9, cache_bytes=1e6,
+                 cache_bandwidth=1e9)
+    (row,) = analyze(conv("pw", 960, 160, 1), Shape(960, 7, 7)).rows
+    p = predict_row(row, dev)
+    assert p["bytes"] == 219_520 + 614_400 and p["bound"] == "memory"
+    assert p["predicted_ms"] == pytest.approx(1e3 * (1e-9 + 219_520 / 1e9 + 614_400 / 1e8))
+    # batch 4: four times the feature maps, the weights once
+    assert predict_row(row, dev, batch=4)["bytes"] == 4 * 219_520 + 614_400
+
+
+def test_first_touch_of_fresh_memory():
+    from costlab.memory import fresh_bytes
+
+    # a chain x(1 KB) -> a(4 KB) -> b(2 KB) -> c(8 KB): live sets while allocating are 5, 6, 10 KB
+    # (the input of each layer is freed after it), so the high-water mark grows by 4, 1, 4 KB over the 1 KB input
+    net = Seq("net", (conv("a", 1, 4, 1), conv("b", 4, 2, 1), conv("c", 2, 8, 1)))
+    rows = analyze(net, Shape(1, 16, 16)).rows
+    assert fresh_bytes(net, rows) == {"a": 4096, "b": 1024, "c": 4096}
+    # a residual keeps its input alive until the add
+    block = Seq("net", (mbconv("m", 4, 4, 3, 1, 8),))
+    rows = analyze(block, Shape(4, 8, 8)).rows
+    fresh = fresh_bytes(block, rows)
+    x, e = 4 * 4 * 64, 4 * 8 * 64  # input and expanded maps in bytes
+    assert fresh["m.expand.conv"] == e and fresh["m.expand.bn"] == e  # x + e + e while bn allocates
+    assert sum(fresh.values()) == (x + e + e) - x
+    dev = Device(name="d", peak_flops=1e12, memory_bandwidth=1e12, overhead_s=1e-9, first_touch_bandwidth=1e6)
+    layers = {r["name"]: r for r in predict(analyze(block, Shape(4, 8, 8)), dev, node=block)}
+    assert layers["m.expand.conv"]["first_touch_bytes"] == e
+    assert layers["m.expand.conv"]["predicted_ms"] == pytest.approx(1e3 * e / 1e6, rel=1e-3)
+
+
 def test_predict_tells_activations_apart_by_function():
     net = Seq("net", (mbconv("b", 8, 8, 3, 1, 32, se_channels=2, act="silu", se_act="relu"),))
     dev = Device(name="d", peak_flops=1e9, memory_bandwidth=1e9, overhead_s=1e-6,
