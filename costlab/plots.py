@@ -444,7 +444,7 @@ def roofline_figure(layers: Sequence[dict], device, title: str):
             ax.plot(xs, [min(peak, x * bw) for x in xs], color="#444444", linestyle=style, linewidth=1.2,
                     label=f"roofline, {label} {bw / 1e9:.0f} GB/s")
     if device.depthwise_flops:
-        ax.axhline(device.depthwise_flops, color=PALETTE[3], linestyle=":", linewidth=1,
+        ax.axhline(device.depthwise_flops, color="#888888", linestyle="-.", linewidth=1,
                    label=f"depthwise ceiling {device.depthwise_flops / 1e9:.1f} GFLOP/s")
     types = list(dict.fromkeys(r["type"] for r in points))
     for colour, kind in zip(PALETTE * 3, types):
