@@ -96,10 +96,12 @@ def main(argv=None) -> int:
 
 def measure_one(args) -> int:
     """One model in this (fresh) process; prints its section and a RESULT line."""
+    name = args.one
+    # torchvision first: calibration allocates large buffers, which moves glibc's malloc thresholds and
+    # so changes how many page faults the model takes afterwards; a plain timing must not inherit that
+    tv, faults, sys_ms = plain_torchvision(name, args.resolution, args.threads, args.repeats)
     # calibrate in the same process and minute as the measurement, so both see the same machine load
     device = load_device("host", args.threads, recalibrate=not args.cached)
-    name = args.one
-    tv, faults, sys_ms = plain_torchvision(name, args.resolution, args.threads, args.repeats)
     r = latency_report(name, device, args.threads, args.resolution, measure=True, repeats=args.repeats,
                        torchvision_total=False)
     pred = r["predicted_total_ms"]

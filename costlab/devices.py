@@ -185,7 +185,8 @@ def device_toml(device: Device) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _median_seconds(fn, repeats: int, warmup: int = 3) -> float:
+def _median_seconds(fn, repeats: int, warmup: int = 3, before=None) -> float:
+    """Median seconds of fn() over repeats after warmup calls; before() runs untimed ahead of each call."""
     import statistics
     import time
 
@@ -193,6 +194,8 @@ def _median_seconds(fn, repeats: int, warmup: int = 3) -> float:
         fn()
     times = []
     for _ in range(repeats):
+        if before is not None:
+            before()
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
@@ -218,7 +221,9 @@ def calibrate_host(threads: int = 1) -> Device:
                       faults and zeroes each) minus the same write into warm memory: bytes / extra seconds
     bandwidth_by_kernel  each activation function, BatchNorm, add, SE multiply and global pooling on a
                       1 MiB (64x64x64) tensor: bytes moved / (time - its overhead)
-    A few seconds in all.
+    Each op probe runs after 8 MiB of unrelated writes (untimed), as a layer inside a network runs after
+    the layers before it have pushed its data out of the core's own caches; a hot loop of one op would
+    keep everything in L1/L2 and overstate what a network gets. A few seconds in all.
     """
     import statistics
 
@@ -229,6 +234,11 @@ def calibrate_host(threads: int = 1) -> Device:
     torch.set_num_threads(threads)
     try:
         with torch.inference_mode():
+            scratch = torch.empty(2 << 20)
+
+            def evict():
+                scratch.fill_(1.0)
+
             tiny = torch.randn(1, 8, 4, 4)
             probes = {
                 "conv": nn.Conv2d(8, 8, 3, padding=1, bias=False),
@@ -239,20 +249,20 @@ def calibrate_host(threads: int = 1) -> Device:
                 "act": nn.ReLU(),
                 "pool": nn.AdaptiveAvgPool2d(1),
             }
-            overheads = {kind: _median_seconds(lambda m=m: m(tiny), 100, 10) for kind, m in probes.items()}
+            overheads = {kind: _median_seconds(lambda m=m: m(tiny), 40, 5, evict) for kind, m in probes.items()}
             flat = torch.randn(1, 8)
             lin = nn.Linear(8, 8)
-            overheads["linear"] = _median_seconds(lambda: lin(flat), 100, 10)
-            overheads["add"] = _median_seconds(lambda: tiny + tiny, 100, 10)
+            overheads["linear"] = _median_seconds(lambda: lin(flat), 40, 5, evict)
+            overheads["add"] = _median_seconds(lambda: tiny + tiny, 40, 5, evict)
             gate = torch.randn(1, 8, 1, 1)
-            overheads["mul"] = _median_seconds(lambda: tiny * gate, 100, 10)
+            overheads["mul"] = _median_seconds(lambda: tiny * gate, 40, 5, evict)
             overhead = overheads["act"]
 
             def throughput(cin, cout, k, hw, groups, kind):
                 conv = nn.Conv2d(cin, cout, k, padding=k // 2, groups=groups, bias=False).eval()
                 x = torch.randn(1, cin, hw, hw)
                 flops = 2 * cout * (cin // groups) * k * k * hw * hw
-                return flops / max(_median_seconds(lambda: conv(x), 9) - overheads[kind], 1e-7)
+                return flops / max(_median_seconds(lambda: conv(x), 9, 3, evict) - overheads[kind], 1e-7)
 
             peak = statistics.median([throughput(*probe) for probe in DENSE_PROBES])
             dw_flops = statistics.median([throughput(c, c, 3, hw, c, "depthwise") for c, hw in DEPTHWISE_PROBES])
@@ -260,7 +270,7 @@ def calibrate_host(threads: int = 1) -> Device:
             memory = 2 * big.numel() * 4 / _median_seconds(lambda: big_out.copy_(big), 7, 2)
             small, small_out = torch.randn(1 << 20), torch.empty(1 << 20)
             cache = 2 * small.numel() * 4 / _median_seconds(lambda: small_out.copy_(small), 15)
-            bandwidths = _kernel_bandwidths(overheads)
+            bandwidths = _kernel_bandwidths(overheads, evict)
             warm = _median_seconds(lambda: big_out.copy_(big), 5, 1)
             fresh = _median_seconds(lambda: torch.empty_like(big).copy_(big), 5, 1)
             first_touch = big.numel() * 4 / max(fresh - warm, 1e-7)
@@ -274,7 +284,7 @@ def calibrate_host(threads: int = 1) -> Device:
                   bandwidth_by_kernel=bandwidths)
 
 
-def _kernel_bandwidths(overheads: dict) -> dict:
+def _kernel_bandwidths(overheads: dict, evict) -> dict:
     """Streaming rate of each elementwise kernel on a 1 MiB activation that sits in cache."""
     import torch
     from torch import nn
@@ -291,6 +301,6 @@ def _kernel_bandwidths(overheads: dict) -> dict:
     kernels["pool"] = (nn.AdaptiveAvgPool2d(1), n + 64, "pool")
     out = {}
     for name, (fn, elements, kind) in kernels.items():
-        seconds = _median_seconds(lambda fn=fn: fn(x), 15) - overheads[kind]
+        seconds = _median_seconds(lambda fn=fn: fn(x), 15, 3, evict) - overheads[kind]
         out[name] = 4 * elements / max(seconds, 1e-7)
     return out
