@@ -250,3 +250,34 @@ def test_cli_measure_small(run, tmp_path):
     assert data["spearman_predicted"] == pytest.approx(spearman([r["predicted_ms"] for r in data["layers"]], times))
     assert data["spearman_macs"] == pytest.approx(spearman([r["macs"] for r in data["layers"]], times))
     assert (tmp_path / "share.png").stat().st_size > 0 and (tmp_path / "roof.svg").stat().st_size > 0
+
+
+def test_measure_layers_times_every_row_including_add_and_mul():
+    torch = pytest.importorskip("torch")
+    from costlab.build import build_module
+    from costlab.latency import measure_layers, measure_total
+
+    net = Seq("net", (mbconv("b", 8, 8, 3, 1, 32, se_channels=2, act="silu"),
+                      mbconv("c", 8, 16, 3, 2, 32)))
+    rows = analyze(net, Shape(8, 16, 16)).rows
+    module = build_module(net).eval()
+    x = torch.randn(1, 8, 16, 16)
+    times = measure_layers(module, x, [r.name for r in rows], repeats=3, warmup=1)
+    assert list(times) == [r.name for r in rows]
+    assert {"b.se.mul", "b.add"} <= set(times)
+    assert all(t >= 0 for t in times.values())
+    assert measure_total(module, x, repeats=2, warmup=1) > 0
+    with pytest.raises(CostlabError, match="no module named"):
+        measure_layers(module, x, ["b.nothing"], repeats=1, warmup=0)
+
+
+def test_host_calibration_gives_a_valid_profile(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    monkeypatch.setenv("COSTLAB_CACHE_DIR", str(tmp_path))
+    dev = host_device(1, recalibrate=True)  # a few seconds of microbenchmarks; values are not asserted
+    assert dev.threads == 1 and dev.name == "host-1"
+    assert load_device_file(tmp_path / "host-1.toml") == dev  # cached, and passes the strict loader
+    from costlab.analyze import LAYER_TYPES
+
+    assert set(dev.overhead_by_type) <= set(LAYER_TYPES) and "depthwise" in dev.overhead_by_type
+    assert {"silu", "relu6", "bn"} <= set(dev.bandwidth_by_kernel)
