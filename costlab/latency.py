@@ -17,8 +17,8 @@ from .analyze import Analysis
 from .devices import Device
 from .errors import CostlabError
 from .graph import Layer, Node, Residual, Row, Seq
-from .ops import Activation
 from .memory import DEFAULT_DTYPE_BYTES, fresh_bytes, intensity, row_traffic
+from .ops import Activation
 
 
 def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES, batch: int = 1,
@@ -125,10 +125,6 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     if len(x) < 2:
         raise CostlabError(f"spearman needs at least 2 pairs, got {len(x)}")
     return pearson(ranks(x), ranks(y))
-
-
-def _forward(module, x) -> None:
-    module(x)
 
 
 def measure_layers(module, x, names: Sequence[str], repeats: int = 15, warmup: int = 3) -> dict[str, float]:
