@@ -32,7 +32,7 @@ SE_RULES = {
     "expanded/4,divisible8": "make_divisible(expanded // 4, 8) (MobileNetV3)",
 }
 HEAD_SCALES = ("width", "width_at_least_1", "fixed")
-POOLS = ("adaptive", "mean")
+POOLS = ("adaptive", "mean", "functional")
 
 
 def _choice(value: str, known, what: str) -> None:
@@ -149,7 +149,8 @@ class Classifier:
     classes: int = 1000
     hidden: tuple[int, ...] = ()  # hidden Linear widths, scaled by the width rule (MobileNetV3: 1280)
     hidden_act: str = "relu"
-    pool: str = "adaptive"  # adaptive: AdaptiveAvgPool2d + flatten; mean: x.mean([2, 3]) (MnasNet)
+    pool: str = "adaptive"  # adaptive: AdaptiveAvgPool2d + flatten; mean: x.mean([2, 3]) (MnasNet);
+    # functional: F.adaptive_avg_pool2d + flatten in forward (MobileNetV2; only ptflops and thop tell it apart)
 
     def __post_init__(self) -> None:
         _positive(self.classes, "classes")
@@ -251,7 +252,7 @@ def _classifier(cls: Classifier, cin: int, width: float, rules: Rules) -> Seq:
     if cls.pool == "mean":
         parts: list[Node] = [Layer("pool", SpatialMean())]
     else:
-        parts = [Layer("pool", AdaptiveAvgPool2d()), Layer("flatten", Flatten())]
+        parts = [Layer("pool", AdaptiveAvgPool2d(functional=cls.pool == "functional")), Layer("flatten", Flatten())]
     for i, h in enumerate(cls.hidden, 1):
         hw = rules.channels(h, width)
         parts += [Layer(f"fc{i}", Linear(cin, hw)), Layer(f"act{i}", Activation(cls.hidden_act))]

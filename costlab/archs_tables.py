@@ -191,7 +191,7 @@ ARCHS: dict[str, Arch] = {a.name: a for a in (
     Arch("mobilenet_v1_full", "mobilenet_v1", 224, Stem(32), MOBILENET_V1_FULL, Head(), Classifier(),
          MOBILENET_V1_RULES),
     Arch("mobilenet_v2", "mobilenet_v2", 224, Stem(32), MOBILENET_V2, Head(1280, scale="width_at_least_1"),
-         Classifier(), MOBILENET_V2_RULES),
+         Classifier(pool="functional"), MOBILENET_V2_RULES),
     Arch("mobilenet_v3_large", "mobilenet_v3", 224, Stem(16, act="hardswish"), MOBILENET_V3_LARGE,
          Head(per_input=6, act="hardswish"), Classifier(hidden=(1280,), hidden_act="hardswish"), MOBILENET_V3_RULES),
     Arch("mobilenet_v3_small", "mobilenet_v3", 224, Stem(16, act="hardswish"), MOBILENET_V3_SMALL,

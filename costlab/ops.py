@@ -55,7 +55,7 @@ class Conv2d:
         return Shape(self.cout, h, w)
 
     def cost(self, x: Shape, y: Shape, convention: str) -> Cost:
-        return formulas.conv2d(self.cin, self.cout, *self.kernel, y.h, y.w, self.groups, self.bias)
+        return formulas.conv2d(self.cin, self.cout, *self.kernel, y.h, y.w, self.groups, self.bias, convention)
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class Linear:
         return Shape(self.fout)
 
     def cost(self, x: Shape, y: Shape, convention: str) -> Cost:
-        return formulas.linear(self.fin, self.fout, self.bias)
+        return formulas.linear(self.fin, self.fout, self.bias, convention=convention)
 
 
 @dataclass(frozen=True)
@@ -101,20 +101,22 @@ class Activation:
         return x
 
     def cost(self, x: Shape, y: Shape, convention: str) -> Cost:
-        return formulas.uncounted(x.numel, convention)
+        return formulas.activation(self.function, x.numel, convention)
 
 
 @dataclass(frozen=True)
 class AdaptiveAvgPool2d:
-    """Global average pooling to 1x1 (torch.nn.AdaptiveAvgPool2d(1))."""
+    """Global average pooling to 1x1: torch.nn.AdaptiveAvgPool2d(1), or with functional=True
+    F.adaptive_avg_pool2d called in the model's forward (torchvision's MobileNetV2)."""
 
+    functional: bool = False
     kind = "pool"
 
     def out_shape(self, x: Shape) -> Shape:
         return Shape(x.c)
 
     def cost(self, x: Shape, y: Shape, convention: str) -> Cost:
-        return formulas.adaptive_avg_pool(x.c, x.spatial, convention)
+        return formulas.adaptive_avg_pool(x.c, x.spatial, convention, self.functional)
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ class MaxPool2d:
         return Shape(x.c, h, w)
 
     def cost(self, x: Shape, y: Shape, convention: str) -> Cost:
-        return formulas.uncounted(x.numel, convention)
+        return formulas.max_pool(x.numel, convention)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,76 @@
+"""The 'ptflops' and 'thop' conventions against the real tools, run live (ptflops pytorch backend, thop.profile).
+
+Whole torchvision models (weights=None, batch 1, CPU) must come out exactly equal, MACs and params;
+single ops pin down each rule (bias adds, BatchNorm, every activation, module vs functional pooling).
+"""
+
+import io
+
+import pytest
+
+torch = pytest.importorskip("torch")
+torchvision = pytest.importorskip("torchvision")
+
+from ptflops import get_model_complexity_info  # noqa: E402  (dev extra: a missing tool must fail, not skip)
+from thop import profile  # noqa: E402
+
+from costlab.analyze import analyze  # noqa: E402
+from costlab.archs import analyze_arch  # noqa: E402
+from costlab.build import build_module  # noqa: E402
+from costlab.crosscheck import build_model  # noqa: E402
+from costlab.graph import Layer, seq  # noqa: E402
+from costlab.ops import ACTIVATIONS, Activation, AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d  # noqa: E402
+from costlab.shapes import Shape  # noqa: E402
+
+
+def tool_counts(model, input_dims) -> dict:
+    """{'ptflops': (macs, params), 'thop': (macs, params)} from the tools themselves, on CPU tensors."""
+    macs, params = get_model_complexity_info(model, tuple(input_dims[1:]), print_per_layer_stat=False,
+                                             as_strings=False, backend="pytorch", ost=io.StringIO())
+    ops, thop_params = profile(model, (torch.zeros(input_dims),), verbose=False)
+    assert float(ops).is_integer() and float(thop_params).is_integer()
+    return {"ptflops": (int(macs), int(params)), "thop": (int(ops), int(thop_params))}
+
+
+@pytest.mark.parametrize("name,resolution", [
+    ("mobilenet_v2", 224), ("mobilenet_v3_small", 128), ("mobilenet_v3_large", 128), ("mnasnet0_5", 128),
+    ("efficientnet_b0", 128), ("efficientnet_v2_s", 128), ("resnet50", 64),
+])
+def test_torchvision_totals_equal_the_tools(name, resolution):
+    # ptflops must see real tensors: on the meta device torch's linear goes through a patched matmul
+    # and ptflops counts every Linear twice
+    counts = tool_counts(build_model(name, "torchvision", device="cpu"), (1, 3, resolution, resolution))
+    for convention, (macs, params) in counts.items():
+        analysis = analyze_arch(name, resolution=resolution, convention=convention)
+        assert (analysis.macs, analysis.params) == (macs, params), convention
+
+
+class FunctionalPool(torch.nn.Module):
+    """Global average pooling the way torchvision's MobileNetV2 forward does it: not a module of its own."""
+
+    def forward(self, x):
+        return torch.nn.functional.adaptive_avg_pool2d(x, (1, 1))
+
+
+OPS = [
+    (Conv2d(8, 16, (3, 3), padding=(1, 1), bias=True), Shape(8, 10, 10)),
+    (Conv2d(8, 8, (3, 3), (2, 2), (1, 1), groups=8, bias=True), Shape(8, 10, 10)),
+    (Conv2d(8, 16, (1, 1)), Shape(8, 10, 10)),
+    (BatchNorm2d(8), Shape(8, 10, 10)),
+    (BatchNorm2d(8, affine=False), Shape(8, 10, 10)),
+    (AdaptiveAvgPool2d(), Shape(8, 7, 5)),
+    (AdaptiveAvgPool2d(functional=True), Shape(8, 7, 5)),
+    (MaxPool2d(3, 2, 1), Shape(8, 10, 10)),
+    (Linear(40, 12), Shape(40)),
+    (Linear(40, 12, bias=False), Shape(40)),
+] + [(Activation(f), Shape(8, 10, 10)) for f in ACTIVATIONS]
+
+
+@pytest.mark.parametrize("op,shape", OPS, ids=lambda v: repr(v) if not isinstance(v, Shape) else "")
+def test_each_op_equals_the_tools(op, shape):
+    node = seq("net", Layer("op", op))
+    model = torch.nn.Sequential(FunctionalPool()) if getattr(op, "functional", False) else build_module(node)
+    dims = (1, shape.c) if shape.h == shape.w == 1 else (1, shape.c, shape.h, shape.w)
+    for convention, (macs, params) in tool_counts(model.eval(), dims).items():
+        analysis = analyze(node, shape, convention, "op")
+        assert (analysis.macs, analysis.params) == (macs, params), convention
