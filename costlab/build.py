@@ -30,6 +30,14 @@ class SpatialMean(nn.Module):
         return x.mean([2, 3])
 
 
+class FunctionalAdaptiveAvgPool2d(nn.Module):
+    """F.adaptive_avg_pool2d(x, 1) from a module that is not an nn.AdaptiveAvgPool2d, as MobileNetV2's
+    forward calls it (ptflops and thop count the two differently)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.adaptive_avg_pool2d(x, (1, 1))
+
+
 class ResidualBlock(nn.Module):
     """Runs its children in order and adds the input (or the shortcut's output) back."""
 
@@ -88,7 +96,7 @@ def _leaf(op: ops.Op) -> nn.Module:
     if isinstance(op, ops.Activation):
         return _ACTIVATIONS[op.function]()
     if isinstance(op, ops.AdaptiveAvgPool2d):
-        return nn.AdaptiveAvgPool2d(1)
+        return FunctionalAdaptiveAvgPool2d() if op.functional else nn.AdaptiveAvgPool2d(1)
     if isinstance(op, ops.SpatialMean):
         return SpatialMean()
     if isinstance(op, ops.MaxPool2d):

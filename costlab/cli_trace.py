@@ -10,7 +10,8 @@ from .cli import format_option
 from .errors import CostlabError
 from .render import emit, grouped_int, humanize, to_json
 
-TRACER_HELP = "fvcore: FlopCountAnalysis vs the 'fvcore' convention; torch: FlopCounterMode/2 vs 'paper'."
+TRACER_HELP = ("fvcore: FlopCountAnalysis vs the 'fvcore' convention; torch: FlopCounterMode/2 vs 'paper'; "
+               "ptflops, thop: those tools' own hooks vs the conventions of the same names.")
 
 
 def _signed(n: int) -> str:
@@ -44,7 +45,8 @@ LAYER_DISPLAY = [
 
 @click.command()
 @click.argument("name", metavar="NAME|all")
-@click.option("--tracer", type=click.Choice(["fvcore", "torch"]), default="fvcore", show_default=True, help=TRACER_HELP)
+@click.option("--tracer", type=click.Choice(["fvcore", "torch", "ptflops", "thop"]), default="fvcore", show_default=True,
+              help=TRACER_HELP)
 @click.option("--resolution", type=int, default=None, help="Input size  [default: each model's native resolution].")
 @click.option("--source", type=click.Choice(["torchvision", "costlab"]), default="torchvision", show_default=True,
               help="Trace torchvision's model (weights=None) or costlab's own builder.")

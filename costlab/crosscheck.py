@@ -22,7 +22,7 @@ MODULE_TYPES: dict[str, frozenset] = {
     "Linear": frozenset({"Linear"}),
     "BatchNorm2d": frozenset({"BatchNorm2d"}),
     "Activation": frozenset({"ReLU", "ReLU6", "SiLU", "Sigmoid", "Hardswish", "Hardsigmoid", "GELU", "Tanh"}),
-    "AdaptiveAvgPool2d": frozenset({"AdaptiveAvgPool2d"}),
+    "AdaptiveAvgPool2d": frozenset({"AdaptiveAvgPool2d", "FunctionalAdaptiveAvgPool2d"}),
     "SpatialMean": frozenset({"SpatialMean"}),
     "MaxPool2d": frozenset({"MaxPool2d"}),
     "Flatten": frozenset({"Flatten"}),
@@ -266,7 +266,7 @@ def check_model(name: str, tracer: str = "fvcore", resolution: Optional[int] = N
         raise CostlabError(f"{arch.name} is not a torchvision model; use --source costlab")
     analysis = analyze_arch(arch.name, resolution=resolution, convention=TRACER_CONVENTION[tracer])
     start = time.perf_counter()
-    model = build_model(arch.name, source, device="cpu" if tracer == "fvcore" else "meta")
+    model = build_model(arch.name, source, device="meta" if tracer == "torch" else "cpu")
     trace = run_tracer(tracer, model, (1, analysis.input_shape.c, analysis.input_shape.h, analysis.input_shape.w))
     result = crosscheck(analysis, trace, source)
     result.seconds = time.perf_counter() - start

@@ -22,8 +22,10 @@ TRACERS: dict[str, str] = {
     "fvcore": "fvcore.nn.FlopCountAnalysis (jit trace, real tensors); reproduces the 'fvcore' convention",
     "torch": "torch.utils.flop_counter.FlopCounterMode, total / 2; reproduces the 'paper' convention",
     "formulas": "costlab's formula registry applied to the shapes each module sees (any convention, meta device)",
+    "ptflops": "ptflops' own hooks and patched functionals (pytorch backend, real tensors, batch 1); the 'ptflops' convention",
+    "thop": "thop.profile's module hooks (real tensors); reproduces the 'thop' convention",
 }
-TRACER_CONVENTION = {"fvcore": "fvcore", "torch": "paper"}
+TRACER_CONVENTION = {"fvcore": "fvcore", "torch": "paper", "ptflops": "ptflops", "thop": "thop"}
 
 # aten ops that move or reshape memory and compute nothing: never listed as uncounted.
 ZERO_COST_ATEN = frozenset("""
@@ -333,6 +335,109 @@ def trace_formulas(model, input_shape, convention: str = "paper", device: str = 
     return _assemble("formulas", convention, model, input_shape, recorder.calls, dict(totals), total, uncounted)
 
 
+def trace_ptflops(model, input_shape, device: str = "cpu") -> Trace:
+    """ptflops' pytorch backend run by hand: each hooked module's __flops__, plus every patched functional
+    call (F.relu, F.silu, F.adaptive_avg_pool2d...) charged to the module running it. At batch 1 the
+    total is get_model_complexity_info's (which divides module counts, not functional ones, by the batch)."""
+    import io
+
+    import torch
+    from ptflops import pytorch_engine as engine
+
+    model.eval()
+    x = torch.zeros(input_shape, device=device)
+    recorder = _Recorder(model)
+    own: Counter = Counter()
+    pending = [0]  # a patched functional was just charged: the next aten op is the one it counted
+
+    class _Charged(list):
+        def append(self, flops) -> None:
+            own[recorder.current() or ""] += int(flops)
+            pending[0] = 1
+            super().append(flops)
+
+    uncounted = _ContainerOps(recorder, pending)
+    collector = _Charged()
+    engine.add_flops_counting_methods(model)
+    model.start_flops_count(ost=io.StringIO(), verbose=False, ignore_list=[])
+    engine.patch_functional(collector)
+    engine.patch_tensor_ops(collector)
+    try:
+        with torch.no_grad(), _dispatch_mode(recorder, uncounted.on_op):
+            model(x)
+        for name, module in model.named_modules():
+            if engine.is_supported_instance(module):
+                own[name] += int(module.__flops__)
+    finally:
+        engine.unpatch_functional()
+        engine.unpatch_tensor_ops()
+        model.stop_flops_count()
+        recorder.remove()
+    return _from_own("ptflops", model, input_shape, recorder, own, uncounted.ops)
+
+
+def trace_thop(model, input_shape, device: str = "cpu") -> Trace:
+    """thop.profile(..., ret_layer_info=True): per-module totals from thop's own module hooks."""
+    import torch
+    from thop import profile
+
+    model.eval()
+    x = torch.zeros(input_shape, device=device)
+    recorder = _Recorder(model)
+    uncounted = _ContainerOps(recorder, [0])
+    try:
+        with _dispatch_mode(recorder, uncounted.on_op):
+            total, _, info = profile(model, (x,), verbose=False, ret_layer_info=True)
+    finally:
+        recorder.remove()
+    totals: dict[str, int] = {"": int(total)}
+
+    def collect(prefix: str, layer_info: dict) -> None:
+        for child, (ops, _, grandchildren) in layer_info.items():
+            name = f"{prefix}.{child}" if prefix else child
+            totals[name] = int(ops)
+            collect(name, grandchildren)
+
+    collect("", info)
+    own = Counter({name: macs - sum(v for c, v in totals.items() if c.rpartition(".")[0] == name and c != name)
+                   for name, macs in totals.items()})
+    return _from_own("thop", model, input_shape, recorder, own, uncounted.ops)
+
+
+class _ContainerOps:
+    """Aten ops a container runs in its own forward (residual add, SE multiply, x.mean) that no tool charged."""
+
+    def __init__(self, recorder: _Recorder, pending: list) -> None:
+        self.leaves = {recorder.names[m] for m in recorder.leaves}
+        self.pending, self.ops = pending, Counter()
+
+    def on_op(self, func, args, kwargs, out, module) -> None:
+        if self.pending[0]:
+            self.pending[0] = 0
+            return
+        name = _op_name(func)
+        if module not in self.leaves and not _zero_cost(name) and not _bookkeeping(args, out):
+            self.ops[name] += 1
+
+
+def _bookkeeping(args, out) -> bool:
+    """thop's hooks keep their counts in float64 tensors (the traced model runs in float32)."""
+    tensors = [t for t in (*args, out) if hasattr(t, "dtype")]
+    return any(str(t.dtype) == "torch.float64" for t in tensors)
+
+
+def _from_own(tracer: str, model, input_shape, recorder: _Recorder, own: Counter, uncounted: Counter) -> Trace:
+    """Own MACs per module -> totals with descendants -> Trace; leaf modules charged 0 that compute are uncounted."""
+    for call in recorder.calls:
+        if not own.get(call.name) and call.module not in TRANSPARENT_MODULES:
+            uncounted[call.module.lower()] += 1
+    totals: Counter = Counter()
+    for name, macs in own.items():
+        for ancestor in _ancestors(name):
+            totals[ancestor] += macs
+    return _assemble(tracer, tracer, model, input_shape, recorder.calls, dict(totals), sum(own.values()), uncounted)
+
+
 def _ancestors(name: str) -> list[str]:
     """'a.b.c' -> ['', 'a', 'a.b', 'a.b.c']."""
     if not name:
@@ -392,6 +497,10 @@ def run_tracer(tracer: str, model, input_shape, convention: Optional[str] = None
         return trace_torch(model, input_shape, device)
     if tracer == "formulas":
         return trace_formulas(model, input_shape, convention or formulas.DEFAULT_CONVENTION, device)
+    if tracer == "ptflops":
+        return trace_ptflops(model, input_shape, device)
+    if tracer == "thop":
+        return trace_thop(model, input_shape, device)
     raise CostlabError(f"unknown tracer {tracer!r}; known: {', '.join(TRACERS)}")
 
 

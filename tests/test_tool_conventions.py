@@ -17,7 +17,7 @@ from thop import profile  # noqa: E402
 from costlab.analyze import analyze  # noqa: E402
 from costlab.archs import analyze_arch  # noqa: E402
 from costlab.build import build_module  # noqa: E402
-from costlab.crosscheck import build_model  # noqa: E402
+from costlab.crosscheck import build_model, check_model  # noqa: E402
 from costlab.graph import Layer, seq  # noqa: E402
 from costlab.ops import ACTIVATIONS, Activation, AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d  # noqa: E402
 from costlab.shapes import Shape  # noqa: E402
@@ -74,3 +74,22 @@ def test_each_op_equals_the_tools(op, shape):
     for convention, (macs, params) in tool_counts(model.eval(), dims).items():
         analysis = analyze(node, shape, convention, "op")
         assert (analysis.macs, analysis.params) == (macs, params), convention
+
+
+@pytest.mark.parametrize("tracer", ["ptflops", "thop"])
+@pytest.mark.parametrize("name,source", [("mobilenet_v2", "torchvision"), ("mobilenet_v2", "costlab"),
+                                         ("mobilenet_v3_small", "torchvision"), ("mnasnet0_5", "torchvision"),
+                                         ("efficientnet_b0", "torchvision")])
+def test_crosscheck_per_layer_with_the_tools_hooks(name, source, tracer):
+    result = check_model(name, tracer, resolution=96, source=source)
+    assert result.ok, [layer for layer in result.layers if not layer.ok][:5]
+    model = build_model(name, source, device="cpu")
+    tool = tool_counts(model, (1, 3, 96, 96))[tracer]
+    assert (result.analytic_macs, result.analytic_params) == (result.traced_macs, result.traced_params) == tool
+
+
+def test_uncounted_ops_are_listed():
+    """EfficientNet-B0 has 16 SE blocks (sigmoid gate, multiply) and 9 residual adds; ptflops counts SiLU."""
+    assert check_model("efficientnet_b0", "ptflops", resolution=64).uncounted == {"sigmoid": 16, "mul": 16, "add_": 9}
+    assert check_model("efficientnet_b0", "thop", resolution=64).uncounted == {"silu": 49, "sigmoid": 16, "mul": 16,
+                                                                                "add_": 9}
