@@ -9,7 +9,7 @@ import click
 from .cli import format_option
 from .compare import breakeven as breakeven_rows
 from .compare import compare as compare_rows
-from .compare import flips, make_setting
+from .compare import check_options_apply, flips, make_setting
 from .errors import CostlabError, require
 from .render import emit, grouped_int
 
@@ -26,16 +26,17 @@ def _shape(shape: list) -> str:
 @click.argument("kinds", nargs=-1, required=True, metavar="KIND...")
 @click.option("--cin", type=int, required=True, help="Input channels M.")
 @click.option("--cout", type=int, required=True, help="Output channels N.")
-@click.option("--kernel", type=int, default=3, show_default=True, help="Kernel size k (a KIND may override: conv:5).")
+@click.option("--kernel", type=int, default=None, help="Kernel size k (a KIND may override: conv:5)  [default: 3].")
 @click.option("--size", type=int, default=None, help="Input height and width  [default: 224].")
 @click.option("--height", type=int, default=None, help="Input height (instead of --size).")
 @click.option("--width", type=int, default=None, help="Input width (instead of --size).")
 @click.option("--stride", type=int, default=1, show_default=True)
-@click.option("--padding", default="same", show_default=True,
-              help="'same' (d(k-1)/2, PyTorch's size rule after it) or an integer, for conv/depthwise/pointwise/dwsep.")
-@click.option("--groups", type=int, default=1, show_default=True, help="Groups for conv and bottleneck (ResNeXt).")
+@click.option("--padding", default=None,
+              help="'same' (d(k-1)/2, PyTorch's size rule after it) or an integer, for conv/depthwise/pointwise/dwsep"
+                   "  [default: same].")
+@click.option("--groups", type=int, default=None, help="Groups for conv and bottleneck (ResNeXt)  [default: 1].")
 @click.option("--bias/--no-bias", default=False, show_default=True, help="Conv biases (PyTorch's default is on).")
-@click.option("--expand", type=int, default=6, show_default=True, help="Expansion ratio of mbconv / fused-mbconv.")
+@click.option("--expand", type=int, default=None, help="Expansion ratio of mbconv / fused-mbconv  [default: 6].")
 @click.option("--se", type=float, default=None, help="Squeeze-excitation ratio of mbconv blocks (e.g. 0.25).")
 @click.option("--alpha", type=float, default=None, help="Width multiplier: channels become int(alpha * C).")
 @click.option("--rho", type=float, default=None, help="Resolution multiplier: sizes become round(rho * S).")
@@ -54,6 +55,12 @@ def compare(kinds, cin, cout, kernel, size, height, width, stride, padding, grou
     """
     if size is not None and (height is not None or width is not None):
         raise CostlabError("give either --size or --height/--width, not both")
+    check_options_apply(list(kinds), {"--kernel": kernel, "--groups": groups, "--se": se, "--expand": expand,
+                                      "--padding": padding})
+    kernel = 3 if kernel is None else kernel
+    groups = 1 if groups is None else groups
+    expand = 6 if expand is None else expand
+    padding = "same" if padding is None else padding
     h = height if height is not None else (size if size is not None else 224)
     w = width if width is not None else (size if size is not None else 224)
     setting = make_setting(cin, cout, kernel, h, w, stride, bias, groups, expand, se, alpha, rho, _padding(padding))
@@ -98,10 +105,10 @@ def _closed_form_footer(rows: list[dict]) -> str:
 def _n_range(text: str) -> list[int]:
     try:
         lo, _, hi = text.partition("..")
-        start, stop = int(lo), int(hi)
+        start, stop = int(lo), int(hi or lo)
     except ValueError:
         raise CostlabError(f"--n must look like 1..64, got {text!r}") from None
-    require(1 <= start < stop, f"--n range {text!r} must have 1 <= start < stop")
+    require(1 <= start <= stop, f"--n range {text!r} must have 1 <= start <= stop")
     require(stop - start <= 100_000, f"--n range {text!r} is too long")
     return list(range(start, stop + 1))
 
@@ -109,7 +116,7 @@ def _n_range(text: str) -> list[int]:
 @click.command()
 @click.option("--kind", type=click.Choice(["dwsep", "conv"]), default="dwsep", show_default=True,
               help="Separable (MnasNet's argument) or standard (VGG's argument) convolutions.")
-@click.option("--n", "n_range", default="1..64", show_default=True, help="Output widths N to scan, START..STOP.")
+@click.option("--n", "n_range", default="1..64", show_default=True, help="Output widths N to scan, START..STOP (or one N).")
 @click.option("--cin", type=int, default=None, help="Input channels M  [default: M = N].")
 @click.option("--size", type=int, default=224, show_default=True, help="Input height and width.")
 @format_option

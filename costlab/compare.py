@@ -104,13 +104,36 @@ def make_setting(cin: int, cout: int, kernel: int = 3, height: int = 224, width:
         cin, cout = scale_channels_floor(cin, alpha), scale_channels_floor(cout, alpha)
         require(cin >= 1 and cout >= 1, f"--alpha {alpha} leaves no channels ({cin} -> {cout})")
     if rho is not None:
-        require(0 < rho <= 1, f"--rho must be in (0, 1], got {rho}")
+        require(0 < rho, f"--rho must be greater than 0, got {rho}")
         height, width = scale_size_round(height, rho), scale_size_round(width, rho)
         require(height >= 1 and width >= 1, f"--rho {rho} leaves no pixels ({height}x{width})")
     if se is not None:
         require(0 < se <= 1, f"--se must be a ratio in (0, 1], got {se}")
     return Setting(cin, cout, kernel, height, width, stride, bias, groups, expand,
                    Fraction(str(se)) if se is not None else None, padding)
+
+
+# which KINDs each block option means something to; an option none of the given KINDs uses is an error
+OPTION_KINDS = {
+    "--groups": ("conv", "bottleneck"),
+    "--se": ("mbconv", "fused-mbconv"),
+    "--expand": ("mbconv", "fused-mbconv"),
+    "--padding": ("conv", "depthwise", "pointwise", "dwsep"),
+}
+
+
+def check_options_apply(kinds: list[str], given: dict[str, object]) -> None:
+    """Refuse an option (given as {'--groups': 2, ...}, None = not given) that none of the KINDs uses."""
+    parsed = [parse_kind(k) for k in kinds]
+    for option, value in given.items():
+        if value is None:
+            continue
+        if option == "--kernel":
+            users = [k.text for k in parsed if k.kernel is None and k.base != "pointwise"]
+        else:
+            users = [k.text for k in parsed if k.base in OPTION_KINDS[option]]
+        if not users:
+            raise CostlabError(f"{option} {value} applies to none of the KINDs {' '.join(kinds)}")
 
 
 def compare(kinds: list[str], setting: Setting) -> list[dict]:

@@ -49,12 +49,14 @@ class Conv2d:
         return "conv"
 
     def out_shape(self, x: Shape) -> Shape:
+        """(cout, floor((H + 2p - d(k-1) - 1)/s) + 1, same for W): PyTorch's rule."""
         require(x.c == self.cin, f"conv expects {self.cin} input channels, got {x.c}")
         h = conv_output_size(x.h, self.kernel[0], self.stride[0], self.padding[0], self.dilation[0])
         w = conv_output_size(x.w, self.kernel[1], self.stride[1], self.padding[1], self.dilation[1])
         return Shape(self.cout, h, w)
 
     def cost(self, x: Shape, y: Shape, convention: str) -> Cost:
+        """formulas.conv2d at the output size: cout * (cin/groups) * kh * kw * Hout * Wout MACs."""
         return formulas.conv2d(self.cin, self.cout, *self.kernel, y.h, y.w, self.groups, self.bias, convention)
 
 
@@ -68,29 +70,37 @@ class Linear:
     kind = "linear"
 
     def out_shape(self, x: Shape) -> Shape:
+        """fout x 1 x 1 from a vector of fin = C*H*W features."""
         require(x.numel == self.fin, f"linear expects {self.fin} input features, got {x.numel}")
         return Shape(self.fout)
 
     def cost(self, x: Shape, y: Shape, convention: str) -> Cost:
+        """formulas.linear: fin * fout MACs, fin * fout (+ fout) params."""
         return formulas.linear(self.fin, self.fout, self.bias, convention=convention)
 
 
 @dataclass(frozen=True)
 class BatchNorm2d:
+    """torch.nn.BatchNorm2d in eval mode; affine adds gamma and beta."""
+
     channels: int
     affine: bool = True
     kind = "bn"
 
     def out_shape(self, x: Shape) -> Shape:
+        """Unchanged: C x H x W."""
         require(x.c == self.channels, f"batch norm expects {self.channels} channels, got {x.c}")
         return x
 
     def cost(self, x: Shape, y: Shape, convention: str) -> Cost:
+        """formulas.batch_norm: 2C params; C*H*W*(2 or 1) MACs under fvcore, none under paper."""
         return formulas.batch_norm(self.channels, x.spatial, self.affine, convention)
 
 
 @dataclass(frozen=True)
 class Activation:
+    """An elementwise nonlinearity by name (relu, relu6, silu, sigmoid, hardswish, hardsigmoid)."""
+
     function: str
     kind = "act"
 
@@ -98,9 +108,11 @@ class Activation:
         require(self.function in ACTIVATIONS, f"unknown activation {self.function!r}; known: {', '.join(ACTIVATIONS)}")
 
     def out_shape(self, x: Shape) -> Shape:
+        """Unchanged: C x H x W."""
         return x
 
     def cost(self, x: Shape, y: Shape, convention: str) -> Cost:
+        """formulas.activation: per-element count of this function under the convention (paper, fvcore: 0)."""
         return formulas.activation(self.function, x.numel, convention)
 
 
@@ -113,9 +125,11 @@ class AdaptiveAvgPool2d:
     kind = "pool"
 
     def out_shape(self, x: Shape) -> Shape:
+        """C x 1 x 1."""
         return Shape(x.c)
 
     def cost(self, x: Shape, y: Shape, convention: str) -> Cost:
+        """formulas.adaptive_avg_pool: C * H_in * W_in under fvcore, 0 under paper."""
         return formulas.adaptive_avg_pool(x.c, x.spatial, convention, self.functional)
 
 
@@ -126,36 +140,46 @@ class SpatialMean:
     kind = "pool"
 
     def out_shape(self, x: Shape) -> Shape:
+        """C x 1 x 1."""
         return Shape(x.c)
 
     def cost(self, x: Shape, y: Shape, convention: str) -> Cost:
+        """formulas.uncounted: no tool's default handles price x.mean."""
         return formulas.uncounted(x.numel, convention)
 
 
 @dataclass(frozen=True)
 class MaxPool2d:
+    """torch.nn.MaxPool2d (ResNet's stem)."""
+
     kernel: int = 3
     stride: int = 2
     padding: int = 1
     kind = "pool"
 
     def out_shape(self, x: Shape) -> Shape:
+        """PyTorch's rule per axis with the pool's kernel, stride and padding."""
         h = conv_output_size(x.h, self.kernel, self.stride, self.padding, 1)
         w = conv_output_size(x.w, self.kernel, self.stride, self.padding, 1)
         return Shape(x.c, h, w)
 
     def cost(self, x: Shape, y: Shape, convention: str) -> Cost:
+        """formulas.max_pool: per input element under the conventions that count it, else 0."""
         return formulas.max_pool(x.numel, convention)
 
 
 @dataclass(frozen=True)
 class Flatten:
+    """torch.nn.Flatten(1): C x H x W -> a vector."""
+
     kind = "flatten"
 
     def out_shape(self, x: Shape) -> Shape:
+        """C*H*W x 1 x 1."""
         return Shape(x.numel)
 
     def cost(self, x: Shape, y: Shape, convention: str) -> Cost:
+        """Free: a view."""
         return Cost()
 
 
@@ -166,9 +190,11 @@ class Add:
     kind = "add"
 
     def out_shape(self, x: Shape) -> Shape:
+        """Unchanged: C x H x W."""
         return x
 
     def cost(self, x: Shape, y: Shape, convention: str) -> Cost:
+        """formulas.uncounted: the residual add is not priced by any convention costlab has."""
         return formulas.uncounted(x.numel, convention)
 
 
@@ -179,9 +205,11 @@ class Mul:
     kind = "mul"
 
     def out_shape(self, x: Shape) -> Shape:
+        """Unchanged: C x H x W."""
         return x
 
     def cost(self, x: Shape, y: Shape, convention: str) -> Cost:
+        """formulas.uncounted: the SE rescale is not priced by any convention costlab has."""
         return formulas.uncounted(x.numel, convention)
 
 

@@ -35,7 +35,8 @@ def to_json(data: Any) -> str:
 
 
 def to_csv(rows: Sequence[dict], columns: Optional[Sequence[str]] = None) -> str:
-    columns = list(columns or (rows[0].keys() if rows else []))
+    # every key any row has, in first-seen order: later rows may carry columns the first lacks
+    columns = list(columns or dict.fromkeys(key for row in rows for key in row))
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()

@@ -81,7 +81,12 @@ def test_chart_is_written(run, tmp_path):
     (["convolution", "--cin", "4", "--cout", "4"], "convolution"),
     (["conv", "--cin", "4", "--cout", "4", "--size", "8", "--height", "4"], "--size"),
     (["conv", "--cin", "4", "--cout", "4", "--alpha", "-1"], "--alpha"),
-    (["conv", "--cin", "4", "--cout", "4", "--rho", "1.5"], "--rho"),
+    (["conv", "--cin", "4", "--cout", "4", "--rho", "-0.5"], "--rho"),
+    (["dwsep", "pointwise", "--cin", "4", "--cout", "4", "--groups", "2"], "--groups 2"),
+    (["conv", "dwsep", "--cin", "4", "--cout", "4", "--se", "0.25"], "--se 0.25"),
+    (["conv", "--cin", "4", "--cout", "4", "--expand", "4"], "--expand 4"),
+    (["conv:3x2", "pointwise", "--cin", "4", "--cout", "4", "--kernel", "5"], "--kernel 5"),
+    (["mbconv", "--cin", "4", "--cout", "4", "--padding", "0"], "--padding 0"),
     (["conv", "--cin", "4", "--cout", "4", "--chart", "out.pdf"], "out.pdf"),
     (["pointwise:3", "--cin", "4", "--cout", "4"], "pointwise:3"),
 ])
@@ -127,3 +132,18 @@ def test_analytic_commands_do_not_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "HEAVY="
+
+
+def test_options_apply_to_the_kinds_that_use_them(run):
+    # --groups reaches conv (a grouped conv: weights / groups) and leaves dwsep alone
+    rows = rows_of(run("compare", "conv", "dwsep", "--cin", "8", "--cout", "8", "--size", "4", "--groups", "2",
+                       "--format", "json"))
+    assert rows["conv"]["params"] == 3 * 3 * 8 * 8 // 2
+    assert rows["dwsep"]["params"] == 3 * 3 * 8 + 8 * 8
+
+
+def test_csv_carries_columns_only_later_rows_have(run):
+    result = run("compare", "conv", "dwsep", "--cin", "3", "--cout", "256", "--format", "csv")
+    header, conv, dwsep = result.stdout.strip().splitlines()
+    assert "closed_form_macs_ratio" in header.split(",")
+    assert dwsep.startswith("dwsep,795,39889920,")
