@@ -94,31 +94,72 @@ def shape_of(dims: tuple[int, ...]) -> Shape:
 
 
 class _Recorder:
-    """Forward hooks on every module: leaf calls in order, and the stack of modules now running."""
+    """Forward hooks on every module: one record per leaf call, in order, and the stack of modules now running.
 
-    def __init__(self, model) -> None:
+    MACs are charged per call: charge() puts them on the leaf call now running (a module reused three
+    times gets three records, each with its own MACs) or, between leaf calls, on the container whose
+    own forward is running (residual add, SE multiply). With counter(module) -> int, a tool's running
+    count kept on each leaf module (ptflops' __flops__, thop's total_ops), every call also gets what
+    that count grew by during it: read before the call and again at the next hook event, by which time
+    the tool's own forward hook on that module has run (the tool registers it after ours).
+    """
+
+    def __init__(self, model, counter=None) -> None:
         self.names = {m: n for n, m in model.named_modules()}
         self.leaves = {m for m in self.names if next(iter(m.children()), None) is None}
         self.calls: list[TracedLayer] = []
-        self.stack: list[Any] = []
+        self.own: Counter = Counter()  # MACs of each container's own forward, by module name
+        self.stack: list[tuple[Any, Optional[TracedLayer]]] = []
+        self.counter = counter
+        self.open: Optional[tuple[Any, TracedLayer, int]] = None  # last leaf call whose tool count is not read yet
+        self.called: set = set()
         self.handles: list[Any] = []
         for module in self.names:
             self.handles.append(module.register_forward_pre_hook(self._pre))
             self.handles.append(module.register_forward_hook(self._post))
 
     def _pre(self, module, inputs) -> None:
-        self.stack.append(module)
+        self._read_counter()
+        call = None
+        if module in self.leaves:
+            params = 0 if module in self.called else sum(p.numel() for p in module.parameters(recurse=False))
+            self.called.add(module)  # a reused module's params are on its first call only
+            call = TracedLayer(self.names[module], type(module).__name__, _dims(inputs[0] if inputs else None), (),
+                               params)
+            self.calls.append(call)
+        self.stack.append((module, call))
 
     def _post(self, module, inputs, output) -> None:
-        if self.stack and self.stack[-1] is module:
-            self.stack.pop()
-        if module in self.leaves:
-            x = inputs[0] if inputs else None
-            params = sum(p.numel() for p in module.parameters(recurse=False))
-            self.calls.append(TracedLayer(self.names[module], type(module).__name__, _dims(x), _dims(output), params))
+        self._read_counter()
+        if self.stack and self.stack[-1][0] is module:
+            _, call = self.stack.pop()
+            if call is not None:
+                call.out_shape = _dims(output)
+                if self.counter is not None:
+                    self.open = (module, call, self.counter(module))
+
+    def _read_counter(self, counter=None) -> None:
+        if self.open is not None:
+            module, call, before = self.open
+            self.open = None
+            call.macs += (counter or self.counter)(module) - before
+
+    def flush(self, counter=None) -> None:
+        """Read the last leaf call's count once the forward is over (no hook fires after a leaf root's call).
+
+        counter: where the final counts are then (thop has removed its buffers by the time profile returns)."""
+        self._read_counter(counter)
+
+    def charge(self, macs: int) -> None:
+        """MACs of one op: to the leaf call running it, else to the container running it (the root outside any)."""
+        module, call = self.stack[-1] if self.stack else (None, None)
+        if call is not None:
+            call.macs += macs
+        else:
+            self.own[self.names[module] if module is not None else ""] += macs
 
     def current(self) -> Optional[str]:
-        return self.names[self.stack[-1]] if self.stack else None
+        return self.names[self.stack[-1][0]] if self.stack else None
 
     def remove(self) -> None:
         for handle in self.handles:
@@ -132,30 +173,50 @@ def _dims(x: Any) -> tuple[int, ...]:
     return tuple(int(d) for d in shape) if shape is not None else ()
 
 
-def _assemble(tracer: str, convention: str, model, input_shape, calls: list[TracedLayer], per_module: dict[str, int],
+def _assemble(tracer: str, convention: str, model, input_shape, calls: list[TracedLayer], own: dict[str, int],
               total: int, uncounted: Counter) -> Trace:
-    """Leaf MACs from per-module totals (which include descendants); a container's own ops become a functional row."""
+    """Leaf calls (each with its own MACs) plus one functional row per container with MACs of its own."""
     modules = dict(model.named_modules())
-    seen: set[str] = set()
-    layers: list[TracedLayer] = []
-    for call in calls:
-        if call.name not in seen:  # a reused module's MACs are all put on its first call
-            call.macs = per_module.get(call.name, 0)
-            seen.add(call.name)
-        else:
-            call.params = 0
-        layers.append(call)
-    for name, module in modules.items():
-        children = [f"{name}.{c}" if name else c for c, _ in module.named_children()]
-        if not children:
-            continue
-        own = per_module.get(name, 0) - sum(per_module.get(c, 0) for c in children)
-        if own:
-            layers.append(TracedLayer(name, type(module).__name__, (), (), 0, own, functional=True))
+    layers = list(calls)
+    for name, macs in own.items():
+        if macs:
+            layers.append(TracedLayer(name, type(modules[name]).__name__ if name in modules else "", (), (), 0, macs,
+                                      functional=True))
     if total != sum(layer.macs for layer in layers):  # ops outside the root module's forward (should not happen)
         layers.append(TracedLayer("(outside)", "", (), (), 0, total - sum(l.macs for l in layers), functional=True))
     params = sum(p.numel() for p in model.parameters())
     return Trace(tracer, convention, tuple(input_shape), layers, total, params, uncounted, frozenset(modules))
+
+
+def _own_from_totals(model, totals: dict[str, int]) -> dict[str, int]:
+    """Per-module totals that include descendants (fvcore, thop) -> each module's own MACs."""
+    own = {}
+    for name, module in model.named_modules():
+        children = [f"{name}.{c}" if name else c for c, _ in module.named_children()]
+        own[name] = totals.get(name, 0) - sum(totals.get(c, 0) for c in children)
+    return own
+
+
+def _split_over_calls(calls: list[TracedLayer], own: dict[str, int], weigh) -> None:
+    """A leaf's MACs, known only per module, shared among its calls in proportion to weigh(call).
+
+    Exact whenever the weights are the tool's own per-call counts (costlab's formulas reproduce
+    fvcore's per op): integer shares, the remainder (0 then) going to the first calls. Calls of
+    identical shapes weigh the same, so they get equal shares; weights all 0 give equal shares too.
+    """
+    by_name: dict[str, list[TracedLayer]] = {}
+    for call in calls:
+        by_name.setdefault(call.name, []).append(call)
+    for name, group in by_name.items():
+        macs = own.get(name, 0)
+        weights = [weigh(call) for call in group]
+        if not sum(weights):
+            weights = [1] * len(group)
+        shares = [macs * w // sum(weights) for w in weights]
+        for i in range(macs - sum(shares)):
+            shares[i % len(shares)] += 1
+        for call, share in zip(group, shares):
+            call.macs = share
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,7 +253,21 @@ def trace_fvcore(model, input_shape, device: str = "cpu") -> Trace:
         raise CostlabError(f"fvcore could not trace the model on {device}: {type(exc).__name__}: {first}{hint}") from exc
     uncounted = Counter({_short(op): int(n) for op, n in analysis.unsupported_ops().items()
                          if not _zero_cost(_short(op))})
-    return _assemble("fvcore", "fvcore", model, input_shape, recorder.calls, per_module, int(analysis.total()), uncounted)
+    own = _own_from_totals(model, per_module)
+    modules = dict(model.named_modules())
+
+    def weigh(call: TracedLayer) -> int:  # costlab's fvcore price of this call's shapes, else its input size
+        module = modules[call.name]
+        if type(module).__name__ in MODULE_PRICED:
+            return price_module(module, call.in_shape, call.out_shape, "fvcore")
+        return math.prod(call.in_shape)
+
+    # by_module() is per module, not per call: a reused leaf's MACs are shared among its calls
+    _split_over_calls(recorder.calls, own, weigh)
+    leaves = {call.name for call in recorder.calls}
+    containers = {name: macs for name, macs in own.items() if name not in leaves}
+    total = int(analysis.total())
+    return _assemble("fvcore", "fvcore", model, input_shape, recorder.calls, containers, total, uncounted)
 
 
 def _short(op: str) -> str:
@@ -236,7 +311,13 @@ def trace_torch(model, input_shape, device: str = "meta") -> Trace:
     def global_flops() -> int:
         return sum(counter.flop_counts["Global"].values())
 
+    counted = [0]  # Global FLOPs already charged
+
     def on_op(func, args, kwargs, out, module) -> None:
+        # FlopCounterMode sits below this mode: it has counted the op by the time func returns here
+        flops = global_flops() - counted[0]
+        counted[0] += flops
+        recorder.charge(flops)  # per call of a leaf module, or to the container running the op
         name = _op_name(func)
         if _zero_cost(name):
             return
@@ -249,16 +330,11 @@ def trace_torch(model, input_shape, device: str = "meta") -> Trace:
             model(x)
     finally:
         recorder.remove()
-    root = type(model).__name__
-    per_module: dict[str, int] = {}
-    for key, ops in counter.get_flop_counts().items():
-        if key == "Global":
-            continue
-        name = "" if key == root else key[len(root) + 1:] if key.startswith(root + ".") else key
-        per_module[name] = _half(sum(ops.values()), key)
+    for call in recorder.calls:
+        call.macs = _half(call.macs, call.name)
+    own = {name: _half(flops, name or "(root)") for name, flops in recorder.own.items()}
     total = _half(global_flops(), "Global")
-    per_module.setdefault("", total)
-    return _assemble("torch", "paper", model, input_shape, recorder.calls, per_module, total, uncounted)
+    return _assemble("torch", "paper", model, input_shape, recorder.calls, own, total, uncounted)
 
 
 def _half(flops: int, where: str) -> int:
@@ -284,7 +360,6 @@ def trace_formulas(model, input_shape, convention: str = "paper", device: str = 
     x = torch.empty(input_shape, device=device) if device == "meta" else torch.zeros(input_shape, device=device)
     recorder = _Recorder(model)
     leaf_types = {name: type(m).__name__ for m, name in recorder.names.items() if m in recorder.leaves}
-    per_module: Counter = Counter()  # own MACs of each module (leaf or container), descendants excluded
     uncounted: Counter = Counter()
     pooling = [0]
 
@@ -302,7 +377,6 @@ def trace_formulas(model, input_shape, convention: str = "paper", device: str = 
         name = _op_name(func)
         if _zero_cost(name):
             return
-        owner = module or ""
         if leaf_types.get(module) in MODULE_PRICED:
             return  # priced from the module's own shapes below
         if pooling[0] and name in ("mean", "_adaptive_avg_pool2d", "adaptive_avg_pool2d"):
@@ -313,7 +387,7 @@ def trace_formulas(model, input_shape, convention: str = "paper", device: str = 
         if not macs:
             uncounted[name] += 1
         else:
-            per_module[owner] += macs
+            recorder.charge(macs)
 
     try:
         with torch.no_grad(), _Pools(), _dispatch_mode(recorder, on_op):
@@ -326,19 +400,15 @@ def trace_formulas(model, input_shape, convention: str = "paper", device: str = 
             macs = price_module(modules[call.name], call.in_shape, call.out_shape, convention)
             if not macs:
                 uncounted[MODULE_PRICED[call.module]] += 1
-            per_module[call.name] += macs
-    totals: Counter = Counter()  # totals including descendants, as fvcore and FlopCounterMode report them
-    for name, macs in per_module.items():
-        for ancestor in _ancestors(name):
-            totals[ancestor] += macs
-    total = sum(per_module.values())
-    return _assemble("formulas", convention, model, input_shape, recorder.calls, dict(totals), total, uncounted)
+            call.macs += macs
+    total = sum(call.macs for call in recorder.calls) + sum(recorder.own.values())
+    return _assemble("formulas", convention, model, input_shape, recorder.calls, dict(recorder.own), total, uncounted)
 
 
 def trace_ptflops(model, input_shape, device: str = "cpu") -> Trace:
-    """ptflops' pytorch backend run by hand: each hooked module's __flops__, plus every patched functional
-    call (F.relu, F.silu, F.adaptive_avg_pool2d...) charged to the module running it. At batch 1 the
-    total is get_model_complexity_info's (which divides module counts, not functional ones, by the batch)."""
+    """ptflops' pytorch backend run by hand: what each call adds to its module's __flops__, plus every patched
+    functional call (F.relu, F.silu, F.adaptive_avg_pool2d...) charged to the module call running it. At batch 1
+    the total is get_model_complexity_info's (which divides module counts, not functional ones, by the batch)."""
     import io
 
     import torch
@@ -346,13 +416,12 @@ def trace_ptflops(model, input_shape, device: str = "cpu") -> Trace:
 
     model.eval()
     x = torch.zeros(input_shape, device=device)
-    recorder = _Recorder(model)
-    own: Counter = Counter()
+    recorder = _Recorder(model, counter=lambda module: int(getattr(module, "__flops__", 0)))
     pending = [0]  # a patched functional was just charged: the next aten op is the one it counted
 
     class _Charged(list):
         def append(self, flops) -> None:
-            own[recorder.current() or ""] += int(flops)
+            recorder.charge(int(flops))
             pending[0] = 1
             super().append(flops)
 
@@ -365,25 +434,32 @@ def trace_ptflops(model, input_shape, device: str = "cpu") -> Trace:
     try:
         with torch.no_grad(), _dispatch_mode(recorder, uncounted.on_op):
             model(x)
-        for name, module in model.named_modules():
-            if engine.is_supported_instance(module):
-                own[name] += int(module.__flops__)
+        recorder.flush()
+        for module, name in recorder.names.items():  # a hooked module with children (none in torchvision)
+            if module not in recorder.leaves and engine.is_supported_instance(module):
+                recorder.own[name] += int(module.__flops__)
     finally:
         engine.unpatch_functional()
         engine.unpatch_tensor_ops()
         model.stop_flops_count()
         recorder.remove()
-    return _from_own("ptflops", model, input_shape, recorder, own, uncounted.ops)
+    total = sum(call.macs for call in recorder.calls) + sum(recorder.own.values())
+    return _finish("ptflops", model, input_shape, recorder, total, uncounted.ops)
 
 
 def trace_thop(model, input_shape, device: str = "cpu") -> Trace:
-    """thop.profile(..., ret_layer_info=True): per-module totals from thop's own module hooks."""
+    """thop.profile: what each call adds to its module's total_ops (thop's own hooks); its per-module totals
+    (ret_layer_info=True) give what containers count of their own (nothing, in thop 0.1.1)."""
     import torch
     from thop import profile
 
     model.eval()
     x = torch.zeros(input_shape, device=device)
-    recorder = _Recorder(model)
+
+    def thop_count(module) -> int:  # a float64 buffer thop adds for the run (ignored as bookkeeping below)
+        return int(module.total_ops.item()) if "total_ops" in module._buffers else 0
+
+    recorder = _Recorder(model, counter=thop_count)
     uncounted = _ContainerOps(recorder, [0])
     try:
         with _dispatch_mode(recorder, uncounted.on_op):
@@ -399,9 +475,12 @@ def trace_thop(model, input_shape, device: str = "cpu") -> Trace:
             collect(name, grandchildren)
 
     collect("", info)
-    own = Counter({name: macs - sum(v for c, v in totals.items() if c.rpartition(".")[0] == name and c != name)
-                   for name, macs in totals.items()})
-    return _from_own("thop", model, input_shape, recorder, own, uncounted.ops)
+    recorder.flush(lambda module: totals[recorder.names[module]])
+    leaves = {recorder.names[m] for m in recorder.leaves}
+    for name, macs in _own_from_totals(model, totals).items():
+        if name not in leaves:
+            recorder.own[name] += macs
+    return _finish("thop", model, input_shape, recorder, int(total), uncounted.ops)
 
 
 class _ContainerOps:
@@ -426,24 +505,12 @@ def _bookkeeping(args, out) -> bool:
     return any(str(t.dtype) == "torch.float64" for t in tensors)
 
 
-def _from_own(tracer: str, model, input_shape, recorder: _Recorder, own: Counter, uncounted: Counter) -> Trace:
-    """Own MACs per module -> totals with descendants -> Trace; leaf modules charged 0 that compute are uncounted."""
+def _finish(tracer: str, model, input_shape, recorder: _Recorder, total: int, uncounted: Counter) -> Trace:
+    """The recorded calls as a Trace; leaf calls charged 0 that compute something are listed as uncounted."""
     for call in recorder.calls:
-        if not own.get(call.name) and call.module not in TRANSPARENT_MODULES:
+        if not call.macs and call.module not in TRANSPARENT_MODULES:
             uncounted[call.module.lower()] += 1
-    totals: Counter = Counter()
-    for name, macs in own.items():
-        for ancestor in _ancestors(name):
-            totals[ancestor] += macs
-    return _assemble(tracer, tracer, model, input_shape, recorder.calls, dict(totals), sum(own.values()), uncounted)
-
-
-def _ancestors(name: str) -> list[str]:
-    """'a.b.c' -> ['', 'a', 'a.b', 'a.b.c']."""
-    if not name:
-        return [""]
-    parts = name.split(".")
-    return [""] + [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    return _assemble(tracer, tracer, model, input_shape, recorder.calls, dict(recorder.own), total, uncounted)
 
 
 # Leaf modules priced from their own attributes; the value names the op when a convention prices it at 0.

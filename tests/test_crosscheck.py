@@ -99,3 +99,27 @@ def test_cli_analyze(run, tmp_path, monkeypatch):
         bad = run("analyze", *args)
         assert bad.exit_code == 2, (args, bad.output)
         assert words in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+class _ConvTwice(torch.nn.Module):
+    """One conv called on the input and on its every-other-pixel subsample: one module, two calls, two shapes."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x), self.conv(x[:, :, ::2, ::2])
+
+
+@pytest.mark.parametrize("tracer", ["fvcore", "torch", "formulas", "ptflops", "thop"])
+def test_reused_module_gets_each_calls_own_macs(tracer):
+    """Each call carries what the tool counts for the conv run alone at that call's input (fvcore, per module
+    only, is split by costlab's formulas: exact when they agree with fvcore per call)."""
+    model = _ConvTwice().eval()
+    trace = run_tracer(tracer, model, (1, 3, 32, 32))
+    calls = [layer for layer in trace.layers if not layer.functional]
+    alone = [run_tracer(tracer, model.conv, (1, 3, size, size)).total_macs for size in (32, 16)]
+    assert [c.name for c in calls] == ["conv", "conv"] and alone[0] == 4 * alone[1] > 0
+    assert [c.macs for c in calls] == alone and trace.total_macs == sum(alone)
+    assert [c.params for c in calls] == [8 * 3 * 9 + 8, 0]

@@ -93,3 +93,18 @@ def test_uncounted_ops_are_listed():
     assert check_model("efficientnet_b0", "ptflops", resolution=64).uncounted == {"sigmoid": 16, "mul": 16, "add_": 9}
     assert check_model("efficientnet_b0", "thop", resolution=64).uncounted == {"silu": 49, "sigmoid": 16, "mul": 16,
                                                                                 "add_": 9}
+
+
+@pytest.mark.parametrize("tracer", ["ptflops", "fvcore"])
+def test_reused_module_is_charged_per_call(tracer):
+    """torchvision's Bottleneck calls one `relu` module three times (after conv1, conv2 and the residual add)."""
+    result = check_model("resnet50", tracer, resolution=64)
+    assert result.ok, [layer for layer in result.layers if not layer.ok][:5]
+    relu = [layer.traced_macs for layer in result.layers if layer.traced_name == "layer1.0.relu"]
+    if tracer == "ptflops":  # each call what ptflops counts for a lone nn.ReLU at that call's shape (stem 32, pool 16)
+        lone = [tool_counts(torch.nn.ReLU(), (1, c, 16, 16))["ptflops"][0] for c in (64, 64, 256)]
+        assert relu == lone == [2 * 64 * 16 * 16, 2 * 64 * 16 * 16, 2 * 256 * 16 * 16]
+        assert (result.traced_macs, result.traced_params) == tool_counts(build_model("resnet50", "torchvision", "cpu"),
+                                                                         (1, 3, 64, 64))["ptflops"]
+    else:  # fvcore does not count relu
+        assert relu == [0, 0, 0]
