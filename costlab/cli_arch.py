@@ -89,28 +89,17 @@ def arch(name, alpha, resolution, rho, convention, by, fmt, batch, chart):
         save(layer_chart(layers, f"MACs per layer: {head}"), chart_path)
 
 
-def _floats(text: str, what: str) -> list[float]:
+def _positive_list(text: str, what: str, kind: type) -> list:
+    """'0.5,1.0' -> [0.5, 1.0] (kind float) or '128,224' -> [128, 224] (kind int); every value finite and > 0."""
+    noun = "integers" if kind is int else "numbers"
     values = []
     for part in text.split(","):
         try:
-            value = float(part)
+            value = kind(part)
         except ValueError:
-            raise CostlabError(f"{what} must be a comma-separated list of numbers, got {part.strip()!r}") from None
-        if not value > 0 or value != value or value == float("inf"):
-            raise CostlabError(f"{what} must be > 0, got {part.strip()!r}")
-        values.append(value)
-    return values
-
-
-def _ints(text: str, what: str) -> list[int]:
-    values = []
-    for part in text.split(","):
-        try:
-            value = int(part)
-        except ValueError:
-            raise CostlabError(f"{what} must be a comma-separated list of integers, got {part.strip()!r}") from None
-        if value < 1:
-            raise CostlabError(f"{what} must be positive integers, got {part.strip()!r}")
+            raise CostlabError(f"{what} must be a comma-separated list of {noun}, got {part.strip()!r}") from None
+        if not value > 0 or value == float("inf"):  # also refuses nan, which compares false
+            raise CostlabError(f"{what} must be positive {noun}, got {part.strip()!r}")
         values.append(value)
     return values
 
@@ -129,8 +118,8 @@ def sweep(name, alphas, resolutions, convention, fmt, chart):
 
     Example: costlab sweep mobilenet_v1 --alpha 0.25,0.5,0.75,1.0 --resolution 128,160,192,224
     """
-    alpha_list = _floats(alphas, "--alpha")
-    resolution_list = _ints(resolutions, "--resolution")
+    alpha_list = _positive_list(alphas, "--alpha", float)
+    resolution_list = _positive_list(resolutions, "--resolution", int)
     chart_path = None
     if chart:
         from .plots import check_chart_path
