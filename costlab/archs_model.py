@@ -183,6 +183,20 @@ class Arch:
                     f"{what} must be a positive number, got {value!r}")
 
 
+class ArchError(CostlabError):
+    """A shape problem found while building an arch, located in its table (TOML files report the key and line).
+
+    table: 'stem', 'stages', 'head', 'classifier' or '' (top level); index: the stage; key: the field, if known.
+    detail: the message without its location, for callers that print the location their own way.
+    """
+
+    def __init__(self, message: str, table: str = "", index: Optional[int] = None, key: Optional[str] = None,
+                 detail: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.table, self.index, self.key = table, index, key
+        self.detail = message if detail is None else detail
+
+
 def _positive(value, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise CostlabError(f"{what} must be a positive integer, got {value!r}")
@@ -193,11 +207,27 @@ def width_of(arch: Arch, alpha: Optional[float]) -> float:
     return arch.width_mult if alpha is None else arch.width_mult * alpha
 
 
+def _scaled(arch: Arch, alpha: Optional[float], c: int, what: str, table: str, index: Optional[int] = None,
+            key: str = "channels") -> int:
+    """rules.channels(c, width), refusing a width that rounds a layer down to no channels at all."""
+    width = width_of(arch, alpha)
+    out = arch.rules.channels(c, width)
+    if out >= 1:
+        return out
+    if alpha is None:
+        setting, needed = f"width_mult {arch.width_mult:g}", f"width_mult >= {1 / c:g}"
+    else:
+        setting = f"alpha {alpha:g}" + (f" (x {arch.name}'s width_mult {arch.width_mult:g})" if arch.width_mult != 1 else "")
+        needed = f"alpha >= {1 / (c * arch.width_mult):g}"
+    raise ArchError(f"{setting} leaves {what} with {out} channels ({c} x {width:g} rounds down to {out}); "
+                    f"it needs {needed}", table, index, key)
+
+
 def build_graph(arch: Arch, alpha: Optional[float] = None) -> Seq:
     """The network of arch at width alpha (relative to the named variant): stem, stage1..N, head, classifier."""
     width = width_of(arch, alpha)
     rules = arch.rules
-    stem_c = rules.channels(arch.stem.channels, width)
+    stem_c = _scaled(arch, alpha, arch.stem.channels, "the stem", "stem")
     stem = [
         conv("conv", arch.in_channels, stem_c, arch.stem.kernel, arch.stem.stride),
         Layer("bn", BatchNorm2d(stem_c)),
@@ -207,7 +237,7 @@ def build_graph(arch: Arch, alpha: Optional[float] = None) -> Seq:
     parts: list[Node] = [Seq("stem", tuple(p for p in stem if p is not None))]
     cin = stem_c
     for i, stage in enumerate(arch.stages, 1):
-        cout = rules.channels(stage.channels, width)
+        cout = _scaled(arch, alpha, stage.channels, f"stage{i} (stages[{i - 1}])", "stages", i - 1)
         blocks = []
         for j in range(round_repeats(stage.repeats, arch.depth_mult)):
             if j >= 2:  # blocks after the first two repeat block 1 exactly (cin == cout, stride 1): reuse it
@@ -216,7 +246,9 @@ def build_graph(arch: Arch, alpha: Optional[float] = None) -> Seq:
             try:
                 blocks.append(_block(str(j), stage, cin, cout, stage.stride if j == 0 else 1, width, rules))
             except CostlabError as exc:
-                raise CostlabError(f"stage{i} (stages[{i - 1}], {stage.block}): {exc}") from None
+                detail = exc.detail if isinstance(exc, ArchError) else f"{stage.block}: {exc}"
+                raise ArchError(f"stage{i} (stages[{i - 1}]): {detail}", "stages", i - 1,
+                                getattr(exc, "key", None), detail) from None
             cin = cout
         parts.append(Seq(f"stage{i}", tuple(blocks)))
     head = arch.head
@@ -225,11 +257,13 @@ def build_graph(arch: Arch, alpha: Optional[float] = None) -> Seq:
             hc = head.per_input * cin
         elif head.scale == "fixed":
             hc = head.channels
+        elif head.scale == "width_at_least_1" and width < 1:
+            hc = rules.channels(head.channels, 1.0)
         else:
-            hc = rules.channels(head.channels, max(1.0, width) if head.scale == "width_at_least_1" else width)
+            hc = _scaled(arch, alpha, head.channels, "the head", "head")
         parts.append(conv_bn_act("head", cin, hc, 1, act=head.act or rules.act))
         cin = hc
-    parts.append(_classifier(arch.classifier, cin, width, rules))
+    parts.append(_classifier(arch, alpha, cin))
     return Seq(arch.name, tuple(parts))
 
 
@@ -241,20 +275,30 @@ def _block(name: str, stage: Stage, cin: int, cout: int, stride: int, width: flo
         return conv_bn_act(name, cin, cout, stage.kernel, stride, act=act)
     if stage.block == "bottleneck":
         mid = rules.channels(int(stage.channels * stage.expand), width)
+        how = f"channels {stage.channels} x expand {stage.expand:g}" + (f" at width {width:g}" if width != 1 else "")
+        if mid < 1:
+            raise ArchError(f"{how} leaves the bottleneck with {mid} channels", key="expand")
+        if mid % stage.groups:
+            raise ArchError(f"groups {stage.groups} does not divide the bottleneck width {mid} ({how})", key="groups")
         return bottleneck(name, cin, mid, cout, stride, stage.groups, act)
     expanded = rules.channels(stage.expanded, width) if stage.expanded else rules.expanded(cin, stage.expand)
+    if expanded < 1:
+        key, how = (("expanded", f"expanded {stage.expanded} at width {width:g}") if stage.expanded
+                    else ("expand", f"expand {stage.expand:g} on {cin} input channels"))
+        raise ArchError(f"{how} leaves {expanded} expanded channels", key=key)
     squeeze = rules.squeeze(cin, expanded) if stage.se else 0
     make = mbconv if stage.block == "mbconv" else fused_mbconv
     return make(name, cin, cout, stage.kernel, stride, expanded, squeeze, act, rules.se_act, rules.se_gate)
 
 
-def _classifier(cls: Classifier, cin: int, width: float, rules: Rules) -> Seq:
+def _classifier(arch: Arch, alpha: Optional[float], cin: int) -> Seq:
+    cls = arch.classifier
     if cls.pool == "mean":
         parts: list[Node] = [Layer("pool", SpatialMean())]
     else:
         parts = [Layer("pool", AdaptiveAvgPool2d(functional=cls.pool == "functional")), Layer("flatten", Flatten())]
     for i, h in enumerate(cls.hidden, 1):
-        hw = rules.channels(h, width)
+        hw = _scaled(arch, alpha, h, f"classifier hidden layer {i}", "classifier", key="hidden")
         parts += [Layer(f"fc{i}", Linear(cin, hw)), Layer(f"act{i}", Activation(cls.hidden_act))]
         cin = hw
     parts.append(Layer("fc", Linear(cin, cls.classes)))

@@ -8,7 +8,7 @@ A budget file is TOML with one ``[[budget]]`` table per model::
     resolution = 224                  # optional
     alpha = 1.0                       # optional width multiplier (built-in and TOML models)
     input = [1, 3, 224, 224]          # optional N,C,H,W (required for MODULE:CALLABLE unless resolution is set)
-    convention = "paper"              # optional counting convention
+    convention = "paper"              # optional; MODULE:CALLABLE budgets take paper or fvcore only
     max_macs = "310M"                 # limits: integers or strings with SI suffixes (1M = 10^6)
     max_params = "3.6M"
 
@@ -30,22 +30,19 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
+from . import tomlfile
 from .errors import CostlabError
 from .formulas import CONVENTIONS, DEFAULT_CONVENTION
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    try:
-        import tomli as tomllib  # type: ignore[no-redef]
-    except ModuleNotFoundError:
-        tomllib = None  # type: ignore[assignment]
 
 # limit key -> metric attribute of an analysis; add a row here when a new metric exists.
 LIMITS: dict[str, str] = {"max_macs": "macs", "max_flops": "flops", "max_params": "params"}
 SETTINGS = ("model", "name", "resolution", "alpha", "input", "convention")
 BUDGET_KEYS = SETTINGS + tuple(LIMITS)
 TOP_LEVEL_KEYS = ("budget",)
+
+# MODULE:CALLABLE budgets and nn.Modules are traced (costlab.trace.analyze_module), which reproduces only these;
+# built-in and TOML models are priced analytically, exact under every convention in CONVENTIONS.
+TRACED_CONVENTIONS = ("paper", "fvcore")
 
 SI_SUFFIXES = {"": 0, "K": 3, "k": 3, "M": 6, "G": 9, "T": 12}
 _LIMIT_RE = re.compile(r"^([0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)\s*([A-Za-z]?)$")
@@ -103,23 +100,13 @@ class Budget:
 def load_budgets(path: str | os.PathLike) -> list[Budget]:
     """Parse and validate a whole budget file; raise CostlabError naming the first problem."""
     path = Path(path)
-    if tomllib is None:
-        raise CostlabError("reading budget files needs Python >= 3.11 (tomllib) or the tomli package")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CostlabError(f"budget file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CostlabError(f"cannot read budget file {path}: {exc}") from None
+    text = tomlfile.read_text(path, "budget file")
     return parse_budgets(text, str(path), path.parent)
 
 
 def parse_budgets(text: str, source: str = "<budgets>", base_dir: Optional[Path] = None) -> list[Budget]:
     """Parse budget TOML text (source names it in messages)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:  # its message carries "(at line L, column C)"
-        raise CostlabError(f"{source}: invalid TOML: {exc}") from None
+    data = tomlfile.parse(text, source)
     for key in data:
         if key not in TOP_LEVEL_KEYS:
             raise CostlabError(f"{source}: unknown top-level key {key!r}{_suggest(key, TOP_LEVEL_KEYS)} "
@@ -185,6 +172,8 @@ def _parse_table(table: dict, where: str, line: Optional[int], base_dir: Optiona
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise CostlabError(f"{where}: 'name' must be a non-empty string, got {name!r}")
     name = name.strip() if name else default_name(model, resolution, alpha, input_shape, convention)
+    if is_module_spec(model):
+        check_traced_convention(convention, model, f"{where} {name!r}" if table.get("name") else where)
     _check_input_vs_resolution(input_shape, resolution, model, where)
     return Budget(name, model, limits, resolution, None if alpha is None else float(alpha), input_shape,
                   convention, line=line, base_dir=base_dir, where=where)
@@ -230,6 +219,14 @@ def is_module_spec(model: str) -> bool:
     return ":" in model and not model.lower().endswith(".toml")
 
 
+def check_traced_convention(convention: str, model: Any, where: str) -> None:
+    """Refuse a convention the tracer cannot reproduce for a MODULE:CALLABLE or nn.Module (it would count wrongly)."""
+    if convention not in TRACED_CONVENTIONS:
+        raise CostlabError(f"{where}: convention {convention!r} is not available for {_describe(model)} (traced models "
+                           f"count under {' or '.join(map(repr, TRACED_CONVENTIONS))} only; {convention!r} is for "
+                           f"built-in names and architecture TOML files)")
+
+
 def default_name(model: str, resolution=None, alpha=None, input_shape=None, convention=DEFAULT_CONVENTION) -> str:
     """The model plus whatever settings tell two budgets of it apart: 'mobilenet_v1 (alpha=0.5, resolution=160)'."""
     parts = []
@@ -259,6 +256,7 @@ def measure(model: Any, resolution: Optional[int] = None, alpha: Optional[float]
         return _measure_arch(model, resolution, alpha, input_shape, convention, base_dir)
     if alpha is not None:
         raise CostlabError(f"alpha applies to built-in and TOML models only, not to {_describe(model)}")
+    check_traced_convention(convention, model, "budget")
     if input_shape is None:
         if resolution is None:
             raise CostlabError(f"{_describe(model)}: give an input shape N,C,H,W (or a resolution for a 3-channel input)")
@@ -290,7 +288,7 @@ def _resolve_toml(model: str, base_dir: Optional[Path]) -> str:
     path = Path(model)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
-    if not path.is_file():
+    if not path.exists():  # a directory or an unreadable file gets its own message from the loader
         where = f" (relative to the budget file's folder {base_dir})" if base_dir is not None and not Path(model).is_absolute() else ""
         raise CostlabError(f"architecture file not found: {model}{where}")
     return str(path)
@@ -439,17 +437,93 @@ def junit_xml(results: Sequence[Result], suite: str = "costlab budgets") -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def check_junit_path(path: str | os.PathLike) -> Path:
+    """Refuse a JUnit target that cannot be written, before anything is counted: a folder, or in a missing folder."""
+    p = Path(path)
+    if p.is_dir():
+        raise CostlabError(f"JUnit file {str(p)!r} is a directory; give a file name such as {str(p / 'junit.xml')!r}")
+    if not p.parent.is_dir():
+        raise CostlabError(f"JUnit directory {str(p.parent)!r} does not exist")
+    if not os.access(p.parent, os.W_OK):
+        raise CostlabError(f"JUnit directory {str(p.parent)!r} is not writable")
+    return p
+
+
+def check_summary_path(path: str | os.PathLike) -> Path:
+    """Refuse a $GITHUB_STEP_SUMMARY that cannot be appended to (a folder, read-only, or in a missing folder)."""
+    p = Path(path)
+    if p.is_dir():
+        raise CostlabError(f"GITHUB_STEP_SUMMARY {str(p)!r} is a directory, not a file")
+    if p.exists():
+        if not os.access(p, os.W_OK):
+            raise CostlabError(f"GITHUB_STEP_SUMMARY {str(p)!r} is not writable")
+    elif not p.parent.is_dir():
+        raise CostlabError(f"GITHUB_STEP_SUMMARY directory {str(p.parent)!r} does not exist")
+    elif not os.access(p.parent, os.W_OK):
+        raise CostlabError(f"GITHUB_STEP_SUMMARY directory {str(p.parent)!r} is not writable")
+    return p
+
+
 def write_junit(results: Sequence[Result], path: str | os.PathLike) -> None:
-    """Write the whole JUnit file at once (to a temporary file, then renamed into place)."""
-    path = Path(path)
-    text = junit_xml(results)
+    """Write the whole JUnit file at once (a temporary file in its folder, renamed into place); nothing is left on failure."""
+    write_outputs(results, junit=check_junit_path(path))
+
+
+def write_outputs(results: Sequence[Result], junit: Optional[Path] = None, summary: Optional[Path] = None,
+                  source: str = "") -> None:
+    """Write the JUnit file and append the step summary, both or neither.
+
+    The JUnit text is staged in a temporary file next to its target, the summary appended, then the
+    JUnit file renamed into place; any failure removes the staged file and restores the summary.
+    """
+    staged: Optional[Path] = None
+    summary_before: Optional[int] = None  # its size before appending (-1: it did not exist), while not committed
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        if junit is not None:
+            staged = _stage(junit_xml(results), Path(junit))
+        if summary is not None:
+            summary_before = os.path.getsize(summary) if os.path.isfile(summary) else -1
+            try:
+                with open(summary, "a", encoding="utf-8") as fh:
+                    fh.write(step_summary(results, source) + "\n")
+            except OSError as exc:
+                raise CostlabError(f"cannot append to GITHUB_STEP_SUMMARY {str(summary)!r}: {exc.strerror or exc}") from None
+        if staged is not None:
+            try:
+                os.replace(staged, junit)
+            except OSError as exc:
+                raise CostlabError(f"cannot write JUnit file {str(junit)!r}: {exc.strerror or exc}") from None
+            staged = None
+        summary_before = None
+    finally:
+        if staged is not None:
+            staged.unlink(missing_ok=True)
+        if summary_before is not None:
+            _restore(Path(summary), summary_before)
+
+
+def _stage(text: str, target: Path) -> Path:
+    """Write text to a new temporary file beside target (so the rename is atomic); return its path."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8") as fh:
+            fh.write(text)
     except OSError as exc:
-        raise CostlabError(f"cannot write JUnit file {path}: {exc.strerror or exc}") from None
+        if not isinstance(exc, FileExistsError):
+            tmp.unlink(missing_ok=True)
+        raise CostlabError(f"cannot write JUnit file {str(target)!r}: {exc.strerror or exc}") from None
+    return tmp
+
+
+def _restore(path: Path, size: int) -> None:
+    """Undo a partial append: cut the file back to size bytes, or remove it if it did not exist (size -1)."""
+    try:
+        if size < 0:
+            path.unlink(missing_ok=True)
+        elif path.is_file():
+            os.truncate(path, size)
+    except OSError:
+        pass  # best effort: the error being raised already says what went wrong
 
 
 def step_summary(results: Sequence[Result], source: str = "") -> str:
@@ -502,9 +576,11 @@ def assert_budget(model_or_name: Any, input: Optional[Sequence[int]] = None, res
         raise CostlabError(f"unknown convention {convention!r}{_suggest(str(convention), CONVENTIONS)}")
     input_shape = None if input is None else parse_input(input)
     model = os.fspath(model_or_name) if isinstance(model_or_name, os.PathLike) else model_or_name
-    analysis = measure(model, resolution, alpha, input_shape, convention)
     label = model if isinstance(model, str) else type(model).__name__
     name = default_name(label, resolution, alpha, input_shape, convention)
+    if not (isinstance(model, str) and not is_module_spec(model)):
+        check_traced_convention(convention, model, f"budget {name!r}")
+    analysis = measure(model, resolution, alpha, input_shape, convention)
     results = [Result(name, label, metric, limit, int(getattr(analysis, metric))) for metric, limit in limits]
     failed = [r for r in results if not r.ok]
     if failed:

@@ -8,9 +8,8 @@ from typing import Optional
 
 import click
 
-from .budget import check_file, github_annotations, render_results, step_summary, write_junit
+from .budget import check_file, check_junit_path, check_summary_path, github_annotations, render_results, write_outputs
 from .cli import format_option
-from .errors import CostlabError
 
 
 @click.command("check")
@@ -24,18 +23,14 @@ def check(budget_file: str, junit: Optional[str], fmt: str) -> int:
     With GITHUB_STEP_SUMMARY set, a Markdown table is appended to it; with GITHUB_ACTIONS=true,
     each exceeded limit is also printed as a ::error annotation.
     """
-    # Everything is parsed and counted before anything is printed or written.
+    # Output targets are checked first, then everything is parsed and counted, and only then is
+    # anything written: a bad file or target leaves no half output behind.
+    junit_path = check_junit_path(junit) if junit else None
+    summary_env = os.environ.get("GITHUB_STEP_SUMMARY")
+    summary_path = check_summary_path(summary_env) if summary_env else None
     results = check_file(budget_file)
     output = render_results(results, fmt)
-    if junit:
-        write_junit(results, junit)
-    summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary_path:
-        try:
-            with open(summary_path, "a", encoding="utf-8") as fh:
-                fh.write(step_summary(results, budget_file) + "\n")
-        except OSError as exc:
-            raise CostlabError(f"cannot append to GITHUB_STEP_SUMMARY {summary_path}: {exc.strerror or exc}") from None
+    write_outputs(results, junit_path, summary_path, budget_file)
     click.echo(output)
     failed = [r for r in results if not r.ok]
     for r in failed:

@@ -16,11 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 from .errors import CostlabError
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+from .tomlfile import load as load_toml
 
 DEVICES_DIR = Path(__file__).resolve().parent.parent / "specs" / "devices"
 REQUIRED = ("peak_flops", "memory_bandwidth", "overhead_s")
@@ -124,14 +120,8 @@ def _table(data: dict, table_name: str, keys: tuple, what: str, where: str) -> d
 
 def load_device_file(path: str | Path) -> Device:
     """A profile from a TOML file; every problem is a one-line CostlabError naming the file."""
-    p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text())
-    except OSError as exc:
-        raise CostlabError(f"cannot read device profile {str(p)!r}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CostlabError(f"{p}: not valid TOML: {exc}") from None
-    return device_from_dict(data, str(p))
+    data, _ = load_toml(path, "device profile")
+    return device_from_dict(data, str(path))
 
 
 def load_device(spec: str, threads: int = 1, recalibrate: bool = False) -> Device:
@@ -142,9 +132,7 @@ def load_device(spec: str, threads: int = 1, recalibrate: bool = False) -> Devic
     if builtin.is_file():
         return load_device_file(builtin)
     if spec.endswith(".toml") or os.sep in spec:
-        if not Path(spec).is_file():
-            raise CostlabError(f"device profile file {spec!r} does not exist")
-        return load_device_file(spec)
+        return load_device_file(spec)  # says whether it is missing, a directory, not UTF-8 or not TOML
     raise CostlabError(f"unknown device profile {spec!r}; known: {', '.join(known_devices())} or a FILE.toml")
 
 
@@ -164,7 +152,7 @@ def host_device(threads: int = 1, recalibrate: bool = False) -> Device:
     device = calibrate_host(threads)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(device_toml(device))
+        path.write_text(device_toml(device), encoding="utf-8")
     except OSError:
         pass  # an unwritable cache only costs a recalibration next time
     return device

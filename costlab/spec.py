@@ -18,13 +18,13 @@ where it can be found, the line. Layout (see specs/examples/)::
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
-from .archs_model import Arch, Classifier, Head, Rules, Stage, Stem
+from .archs_model import Arch, ArchError, Classifier, Head, Rules, Stage, Stem, total_stride
 from .errors import CostlabError
+from .tomlfile import load as load_toml
 
 INT, FLOAT, STR, BOOL, INTS = "an integer", "a number", "a string", "true or false", "a list of integers"
 
@@ -67,21 +67,16 @@ class _Ctx:
         where = table + (f"[{index}]" if index is not None else "")
         where = f"{where}.{key}" if where and key else (key or where)
         line = self.line_of(table, index, key) if (table or key) else None
+        if line is None and table and key:  # a defaulted key is not in the file: point at its table instead
+            line = self.line_of(table, index, None)
         loc = f"{self.path}:{line}" if line else self.path
         return CostlabError(f"{loc}: {where}: {message}" if where else f"{loc}: {message}")
 
 
 def load_arch(path: str | Path) -> Arch:
     """Read a TOML architecture file into an Arch; every problem is one CostlabError naming file and key."""
-    p = Path(path)
-    if not p.is_file():
-        raise CostlabError(f"architecture file {str(path)!r} not found")
-    text = p.read_text(encoding="utf-8")
+    data, text = load_toml(path, "architecture file")
     ctx = _Ctx(str(path), text)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CostlabError(f"{path}: malformed TOML: {exc}") from None
     arch = _arch(data, ctx)
     _check_shapes(arch, ctx)
     return arch
@@ -172,12 +167,40 @@ def _check_type(value: Any, kind: str, ctx: _Ctx, table: str, index: Optional[in
 
 
 def _check_shapes(arch: Arch, ctx: _Ctx) -> None:
-    """Build and walk the network once at its native resolution, so impossible shapes fail at load time."""
-    from .analyze import analyze
+    """Build and walk the network once at its native resolution, so impossible shapes fail at load time, naming the
+    key (and line) that causes them."""
     from .archs import arch_graph
+    from .graph import walk
 
+    _check_strides(arch, ctx)
     try:
-        node, shape, _ = arch_graph(arch)
-        analyze(node, shape)
+        node, x, _ = arch_graph(arch)
+    except ArchError as exc:
+        raise ctx.error(f"impossible shape: {exc.detail}", exc.table, exc.index, exc.key) from None
     except CostlabError as exc:
         raise ctx.error(f"impossible shape: {exc}") from None
+    for part in node.children:  # one part at a time, to say which table the failing layer comes from
+        try:
+            _, x = walk(part, x, "paper")
+        except CostlabError as exc:
+            stage = re.fullmatch(r"stage(\d+)", part.name)
+            table, index = ("stages", int(stage.group(1)) - 1) if stage else (part.name, None)
+            raise ctx.error(f"impossible shape: {exc}", table, index) from None
+
+
+def _check_strides(arch: Arch, ctx: _Ctx) -> None:
+    """The strides multiplied together must not exceed the resolution: name the stride that first makes them."""
+    total = total_stride(arch)
+    if arch.resolution >= total:
+        return
+    steps = [("stem", None, "stride", f"stem stride {arch.stem.stride}", arch.stem.stride)]
+    if arch.stem.maxpool:
+        steps.append(("stem", None, "maxpool", "the stem's max pool (stride 2)", 2))
+    steps += [("stages", i, "stride", f"stride {s.stride}", s.stride) for i, s in enumerate(arch.stages)]
+    product = 1
+    for table, index, key, what, stride in steps:
+        product *= stride
+        if product > arch.resolution:
+            raise ctx.error(f"impossible shape: resolution {arch.resolution} is too small: {what} brings the input's "
+                            f"total downsampling to {product} here (all strides together: {total}), so resolution "
+                            f"must be at least {total}, or lower this stride", table, index, key)

@@ -205,3 +205,35 @@ def test_assert_budget_on_an_nn_module_instance():
         assert_budget(model, input=(1, 3, 224, 224), max_macs="300M")
     with pytest.raises(AssertionError, match="params"):
         assert_budget(model, resolution=224, max_params="3.5M")
+
+
+# ------------------------------------------------------------------ conventions of traced models
+
+@pytest.mark.parametrize("convention", ["ptflops", "thop"])
+def test_traced_budget_refuses_tool_conventions(convention):
+    """The tracer behind MODULE:CALLABLE budgets cannot reproduce ptflops/thop: refuse, do not count wrongly."""
+    message = error_of(f'[[budget]]\nmodel = "pkg.mod:net"\ninput = [1, 3, 224, 224]\nconvention = "{convention}"\n'
+                       f'max_macs = 1\n')
+    assert f"convention {convention!r}" in message and "budget 1 (pkg.mod:net)" in message
+    named = error_of(f'[[budget]]\nname = "edge"\nmodel = "pkg.mod:net"\nresolution = 224\n'
+                     f'convention = "{convention}"\nmax_macs = 1\n')
+    assert "'edge'" in named and convention in named
+    # refused before anything is imported or counted: the module does not even exist
+    with pytest.raises(CostlabError, match=f"convention '{convention}'"):
+        assert_budget("pkg.mod:net", resolution=224, convention=convention, max_macs=1)
+
+
+def test_traced_nn_module_refuses_tool_conventions():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(CostlabError, match="convention 'thop'.*Linear"):
+        assert_budget(torch.nn.Linear(4, 4), input=(1, 1, 1, 4), convention="thop", max_macs=1)
+
+
+@pytest.mark.parametrize("convention", ["paper", "fvcore", "ptflops", "thop"])
+def test_analytic_models_accept_every_convention(convention):
+    # parameters do not depend on the convention: torchvision records num_params 3,504,872 for MobileNetV2
+    (b,) = parse_budgets(f'[[budget]]\nmodel = "mobilenet_v2"\nconvention = "{convention}"\nmax_params = 1\n')
+    assert b.convention == convention
+    assert_budget("mobilenet_v2", convention=convention, max_params=3_504_872)
+    with pytest.raises(AssertionError):
+        assert_budget("mobilenet_v2", convention=convention, max_params=3_504_871)

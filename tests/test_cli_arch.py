@@ -115,3 +115,18 @@ def test_arch_chart(run, tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     bad = run("arch", "mobilenet_v2", "--chart", str(tmp_path / "layers.pdf"))
     assert bad.exit_code == 2 and "layers.pdf" in bad.stderr
+
+
+def test_alpha_that_leaves_no_channels_names_alpha(run):
+    # MobileNetV1's first layer has 32 filters (paper, Table 1): int(32 * alpha) is 0 below alpha 1/32
+    _one_line_error(run("arch", "mobilenet_v1", "--alpha", "0.001"), "alpha 0.001 leaves the stem with 0 channels")
+    assert "alpha >= 0.03125" in run("arch", "mobilenet_v1", "--alpha", "0.03").stderr
+    assert run("arch", "mobilenet_v1", "--alpha", "0.03125").exit_code == 0
+
+
+def test_unreadable_toml_exit_2(run, tmp_path):
+    bad = tmp_path / "x.toml"
+    bad.write_bytes(b"\xff\xfe")
+    _one_line_error(run("arch", str(bad)), "not UTF-8")
+    (tmp_path / "d.toml").mkdir()
+    _one_line_error(run("arch", str(tmp_path / "d.toml")), "is a directory")

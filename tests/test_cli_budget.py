@@ -64,7 +64,7 @@ def no_github(monkeypatch):
 
 
 def test_within_budget_exits_0(run, budget, tmp_path):
-    junit = tmp_path / "out" / "junit.xml"
+    junit = tmp_path / "junit.xml"
     result = run("check", budget(WITHIN), "--junit", str(junit))
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
@@ -236,3 +236,79 @@ def test_module_callable_budget(run, budget):
     macs, params = json.loads(result.stdout)
     assert macs["ok"] and not params["ok"]
     assert "torchvision.models:mobilenet_v3_small" in result.stderr and "params" in result.stderr
+
+
+# ------------------------------------------------------------------ nothing half-way
+
+def _one_line_exit_2(result, *needles):
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("costlab: error: ") and "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in line, line
+
+
+def test_junit_directory_is_refused_and_leaves_nothing(run, budget, tmp_path):
+    path = budget(WITHIN)
+    target = tmp_path / "reports"
+    target.mkdir()
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    _one_line_exit_2(run("check", path, "--junit", str(target)), "reports", "is a directory")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # no reports.tmp beside it
+
+
+def test_junit_in_a_missing_directory_is_refused_not_created(run, budget, tmp_path):
+    target = tmp_path / "missing" / "dir" / "j.xml"
+    _one_line_exit_2(run("check", budget(WITHIN), "--junit", str(target)), "does not exist", "missing")
+    assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize("where", ["dir", "missing"])
+def test_bad_step_summary_is_refused_before_the_junit_is_written(run, budget, tmp_path, monkeypatch, where):
+    summary = tmp_path if where == "dir" else tmp_path / "missing" / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    junit = tmp_path / "j.xml"
+    _one_line_exit_2(run("check", budget(WITHIN), "--junit", str(junit)), "GITHUB_STEP_SUMMARY")
+    assert not junit.exists()
+    assert not (tmp_path / "missing").exists()
+
+
+def test_failed_junit_rename_restores_the_summary_and_leaves_no_temporary(tmp_path, monkeypatch):
+    from costlab import budget as budget_module
+    from costlab.budget import Result, write_outputs
+    from costlab.errors import CostlabError
+
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    fresh = tmp_path / "fresh.md"
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(budget_module.os, "replace", refuse)
+    results = [Result("m", "m", "macs", 10, 11)]
+    for target in (summary, fresh):
+        with pytest.raises(CostlabError, match="No space left"):
+            write_outputs(results, tmp_path / "j.xml", target, "b.toml")
+    assert summary.read_text() == "earlier step\n" and not fresh.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.md"]
+
+
+def test_non_utf8_budget_and_architecture_files_exit_2(run, budget, tmp_path):
+    bad = tmp_path / "x.toml"
+    bad.write_bytes(b"\xff\xfe")
+    _one_line_exit_2(run("check", str(bad)), "x.toml", "UTF-8")
+    _one_line_exit_2(run("check", budget('[[budget]]\nmodel = "x.toml"\nmax_macs = 1\n')), "budget 1", "x.toml", "UTF-8")
+    (tmp_path / "d.toml").mkdir()
+    _one_line_exit_2(run("check", budget('[[budget]]\nmodel = "d.toml"\nmax_macs = 1\n')), "d.toml", "is a directory")
+
+
+def test_traced_budget_with_a_tool_convention_exits_2_before_counting(run, budget, tmp_path, monkeypatch):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    junit = tmp_path / "j.xml"
+    path = budget('[[budget]]\nmodel = "torchvision.models:resnet18"\ninput = [1, 3, 224, 224]\nconvention = "ptflops"\n'
+                  'max_macs = "2G"\n')
+    _one_line_exit_2(run("check", path, "--junit", str(junit)), "convention 'ptflops'", "torchvision.models:resnet18")
+    assert not junit.exists() and not summary.exists()

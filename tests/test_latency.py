@@ -197,7 +197,7 @@ def test_profile_round_trips_and_host_is_read_from_cache(tmp_path, monkeypatch):
 def test_unknown_device_is_an_error():
     with pytest.raises(CostlabError, match="unknown device profile 'tpu9'"):
         load_device("tpu9")
-    with pytest.raises(CostlabError, match="does not exist"):
+    with pytest.raises(CostlabError, match="'missing/profile.toml' not found"):
         load_device("missing/profile.toml")
 
 
@@ -221,6 +221,14 @@ def test_cli_bad_input(run, tmp_path):
     bad.write_text("peak_flops = 1e12\noverhead_s = 1e-6\n")
     _one_line_exit_2(run("latency", "mobilenet_v2", "--device", str(bad)), "missing", "memory_bandwidth")
     _one_line_exit_2(run("latency", "no_such_net", "--device", "jetson-nano"), "no_such_net")
+
+
+def test_cli_unreadable_profile_files(run, tmp_path):
+    bad = tmp_path / "x.toml"
+    bad.write_bytes(b"\xff\xfe")
+    _one_line_exit_2(run("latency", "mobilenet_v2", "--device", str(bad)), str(bad), "not UTF-8")
+    (tmp_path / "d.toml").mkdir()
+    _one_line_exit_2(run("latency", "mobilenet_v2", "--device", str(tmp_path / "d.toml")), "is a directory")
 
 
 def test_cli_json_contract(run):

@@ -109,7 +109,7 @@ expand = 4
     (lambda t: t.replace('name = "t"\n', ''), ["missing required key 'name'"]),
     (lambda t: t.replace('resolution = 64', 'resolution = 3'), ["resolution 3 is too small"]),
     (lambda t: t + '[head]\nchannels = 64\nscale = "huge"\n', ["head", "unknown head scale 'huge'"]),
-    (lambda t: t.replace('resolution = 64', 'resolution = = 64'), ["malformed TOML", "line 2"]),
+    (lambda t: t.replace('resolution = 64', 'resolution = = 64'), ["invalid TOML", "line 2"]),
     (lambda t: t.replace('expand = 4', 'expand = 4\n[[stages]]\nblock = "bottleneck"\nchannels = 64\ngroups = 5'),
      ["impossible shape", "groups 5"]),
 ])
@@ -137,3 +137,52 @@ def test_rules_table_overrides_preset(tmp_path):
 def test_missing_file():
     with pytest.raises(CostlabError, match="not found"):
         load_arch("no/such/arch.toml")
+
+
+@pytest.mark.parametrize("edit, resolution, fragments", [
+    # the stride that first takes the downsampling past the resolution is named with its line
+    (lambda t: t.replace("stride = 2", "stride = 7"), "10",
+     ["stages[1].stride", ":15:", "resolution 10 is too small", "at least 14"]),
+    (lambda t: t.replace("channels = 16\n\n[[", "channels = 16\nstride = 16\n\n[[", 1), "10",
+     ["stem.stride", ":7:", "resolution 10 is too small", "at least 32"]),
+    # a layer that cannot see its input names its stage
+    (lambda t: t.replace("channels = 16\n\n[[", "channels = 16\nstride = 4\n\n[[", 1).replace("stride = 2", "kernel = 4"),
+     "4", ["stages[1]:", ":13:", "kernel 4"]),
+    (lambda t: t.replace('expand = 4', 'expand = 4\n[[stages]]\nblock = "bottleneck"\nchannels = 64\ngroups = 5'),
+     "64", ["stages[2].groups", ":20:", "groups 5 does not divide the bottleneck width 64"]),
+    # a width that rounds a layer down to nothing names the multiplier
+    (lambda t: t.replace('rules = "efficientnet"', 'rules = "mobilenet_v1"\nwidth_mult = 0.01'), "64",
+     ["stem.channels", "width_mult 0.01 leaves the stem with 0 channels", "width_mult >= 0.0625"]),
+])
+def test_impossible_shapes_name_the_key_and_line(tmp_path, edit, resolution, fragments):
+    path = _write(tmp_path, edit(GOOD).replace("resolution = 64", f"resolution = {resolution}"))
+    with pytest.raises(CostlabError) as info:
+        load_arch(path)
+    message = str(info.value)
+    assert "\n" not in message and str(path) in message and "impossible shape" in message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_unreadable_files_are_one_line_errors(tmp_path):
+    bad = tmp_path / "x.toml"
+    bad.write_bytes(b"\xff\xfe")
+    with pytest.raises(CostlabError, match=r"x\.toml.*not UTF-8"):
+        load_arch(bad)
+    (tmp_path / "d.toml").mkdir()
+    with pytest.raises(CostlabError, match=r"d\.toml' is a directory"):
+        load_arch(tmp_path / "d.toml")
+
+
+def test_one_toml_reader_for_every_user_file(tmp_path):
+    """Architectures, budgets and device profiles report a syntax error in the same words."""
+    from costlab.budget import load_budgets
+    from costlab.devices import load_device_file
+
+    path = _write(tmp_path, "a = = 1\n", "bad.toml")
+    messages = []
+    for loader in (load_arch, load_budgets, load_device_file):
+        with pytest.raises(CostlabError) as info:
+            loader(path)
+        messages.append(str(info.value))
+    assert all(m.startswith(f"{path}: invalid TOML: ") and "line 1, column 5" in m for m in messages), messages
