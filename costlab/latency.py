@@ -59,11 +59,13 @@ def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES
 
 
 def predict(analysis: Analysis, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES,
-            node: Optional[Node] = None) -> list[dict]:
+            node: Optional[Node] = None, threads: Optional[int] = None) -> list[dict]:
     """predict_row for every layer of an analysed network, in execution order; node (the graph that
-    was analysed) tells activations apart (SiLU is not ReLU) and gives tensor lifetimes (first touch)."""
+    was analysed) tells activations apart (SiLU is not ReLU) and gives tensor lifetimes (first touch);
+    threads (default: the device's, else 1) picks the conv path whose workspace counts in the live set."""
     functions = activation_functions(node) if node is not None else {}
-    fresh = fresh_bytes(node, analysis.rows, dtype_bytes) if node is not None else {}
+    threads = threads or device.threads or 1
+    fresh = fresh_bytes(node, analysis.rows, dtype_bytes, threads, analysis.batch) if node is not None else {}
     return [predict_row(r, device, dtype_bytes, analysis.batch, functions.get(r.name),
                         fresh.get(r.name, 0) * analysis.batch) for r in analysis.rows]
 
@@ -229,7 +231,7 @@ def latency_report(name: str, device: Device, threads: int = 1, resolution: Opti
     check_threads(threads)
     node, shape, meta = arch_graph(name, resolution=resolution)
     analysis = analyze(node, shape, name=meta["name"])
-    layers = predict(analysis, device, dtype_bytes, node)
+    layers = predict(analysis, device, dtype_bytes, node, threads)
     report = {
         "name": analysis.name,
         "resolution": analysis.resolution,

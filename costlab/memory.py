@@ -122,7 +122,30 @@ def check_dtype_bytes(value: int) -> int:
     return value
 
 
-def fresh_bytes(node, rows, dtype_bytes: int = DEFAULT_DTYPE_BYTES) -> dict[str, int]:
+def onednn_conv(row: Row, threads: int = 1, batch: int = 1) -> bool:
+    """Whether eager PyTorch (fp32, CPU) runs a conv with oneDNN (aten's use_mkldnn): not for a 1x1 stride-1
+    conv at 1 thread and batch < 16, and only if grouped, kernel > 3x3, batch > 1 or > 20480 input elements."""
+    kh, kw = (int(k) for k in row.kernel.split("x"))
+    pointwise = kh == kw == 1 and row.stride == 1
+    return (not pointwise or threads > 1 or batch >= 16) and (
+        row.groups > 1 or (kh > 3 and kw > 3) or batch > 1 or row.in_shape.numel * batch > 20480)
+
+
+def conv_workspace(row: Row, threads: int = 1, batch: int = 1) -> int:
+    """Elements of temporary buffers eager PyTorch holds while a conv runs (batch 1): oneDNN reorders input and
+    output into its channel-blocked layout, Cin*Hin*Win + Cout*Hout*Wout; the native path unfolds a kxk
+    input (im2col), Cin*kh*kw*Hout*Wout; a native 1x1 conv needs none; 0 for other ops."""
+    if row.op != "Conv2d":
+        return 0
+    x, y = row.in_shape, row.out_shape
+    if onednn_conv(row, threads, batch):
+        return x.numel + y.numel
+    kh, kw = (int(k) for k in row.kernel.split("x"))
+    return 0 if kh == kw == 1 and row.stride == 1 else x.c * kh * kw * y.h * y.w
+
+
+def fresh_bytes(node, rows, dtype_bytes: int = DEFAULT_DTYPE_BYTES, threads: int = 1,
+                batch: int = 1) -> dict[str, int]:
     """Bytes of new memory each layer's output needs beyond the pass's peak so far: growth of the live set's high-water mark.
 
     Eager execution keeps a tensor alive until its last use (a residual or SE input until the add or
@@ -130,10 +153,12 @@ def fresh_bytes(node, rows, dtype_bytes: int = DEFAULT_DTYPE_BYTES) -> dict[str,
     every earlier live set of the pass, the allocator must map new pages (when it returned them to the
     OS after the previous pass, as glibc's heap trimming does for large activations), and the first
     write to them faults. fresh = max(0, live_k - max(live_0..k-1)); the pass starts with its input alive.
+    A conv's live set includes its workspace (conv_workspace), freed when it returns.
     """
     from .graph import Gate, Layer, Residual, Seq
 
     size = {r.name: r.out_shape.numel * dtype_bytes for r in rows}
+    workspace = {r.name: conv_workspace(r, threads, batch) * dtype_bytes for r in rows}
     program: list[tuple[str, list[int], int]] = []  # (row name, input tensor ids, output tensor id)
     sizes: list[int] = []
 
@@ -179,8 +204,9 @@ def fresh_bytes(node, rows, dtype_bytes: int = DEFAULT_DTYPE_BYTES) -> dict[str,
     out_bytes: dict[str, int] = {}
     for k, (name, inputs, out) in enumerate(program):
         live += sizes[out]
-        out_bytes[name] = max(0, live - high)
-        high = max(high, live)
+        peak = live + workspace.get(name, 0)
+        out_bytes[name] = max(0, peak - high)
+        high = max(high, peak)
         for t in set(inputs):
             if last_use.get(t) == k:
                 live -= sizes[t]

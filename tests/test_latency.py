@@ -128,7 +128,9 @@ def test_first_touch_of_fresh_memory():
     fresh = fresh_bytes(block, rows)
     x, e = 4 * 4 * 64, 4 * 8 * 64  # input and expanded maps in bytes
     assert fresh["m.expand.conv"] == e and fresh["m.expand.bn"] == e  # x + e + e while bn allocates
-    assert sum(fresh.values()) == (x + e + e) - x
+    # the depthwise conv runs in oneDNN: x + e (its input) + e (its output) + e + e (blocked copies of both)
+    assert fresh["m.dw.conv"] == 2 * e
+    assert sum(fresh.values()) == (x + 4 * e) - x
     dev = Device(name="d", peak_flops=1e12, memory_bandwidth=1e12, overhead_s=1e-9, first_touch_bandwidth=1e6)
     layers = {r["name"]: r for r in predict(analyze(block, Shape(4, 8, 8)), dev, node=block)}
     assert layers["m.expand.conv"]["first_touch_bytes"] == e

@@ -114,3 +114,33 @@ def test_linear_traffic_matches_torch():
     row = _row(node, Shape(1280))
     traced = _torch_traffic(torch.nn.Sequential(build_module(node)), torch.randn(1, 1280))
     assert (row_traffic(row).read, row_traffic(row).written) == traced["0"] == (1280 + 1280 * 1000 + 1000, 1000)
+
+
+@pytest.mark.parametrize("cin,cout,k,stride,groups,size,threads", [
+    (64, 128, 1, 1, 1, 28, 1),    # 1x1 stride 1 at 1 thread: native GEMM
+    (64, 128, 1, 2, 1, 28, 1),    # strided 1x1: oneDNN
+    (32, 32, 3, 1, 32, 28, 1),    # depthwise: oneDNN
+    (8, 16, 3, 1, 1, 16, 1),      # dense 3x3 on 2048 input elements: native im2col
+    (32, 32, 3, 1, 1, 28, 1),     # dense 3x3 on 25088 input elements: oneDNN
+    (64, 128, 1, 1, 1, 28, 2),    # 1x1 at 2 threads: oneDNN
+])
+def test_conv_path_matches_the_kernel_torch_runs(cin, cout, k, stride, groups, size, threads):
+    torch = pytest.importorskip("torch")
+    from torch.profiler import ProfilerActivity, profile
+
+    from costlab.memory import conv_workspace, onednn_conv
+
+    row = _row(conv("c", cin, cout, k, stride=stride, groups=groups), Shape(cin, size, size))
+    module = torch.nn.Conv2d(cin, cout, k, stride, padding=k // 2, groups=groups, bias=False).eval()
+    x = torch.randn(1, cin, size, size)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.inference_mode(), profile(activities=[ProfilerActivity.CPU]) as prof:
+            module(x)
+    finally:
+        torch.set_num_threads(previous)
+    ran = {e.key for e in prof.key_averages()}
+    assert onednn_conv(row, threads) == ("aten::mkldnn_convolution" in ran)
+    if "aten::mkldnn_convolution" in ran:
+        assert conv_workspace(row, threads) == cin * size * size + row.out_shape.numel
