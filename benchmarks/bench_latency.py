@@ -116,7 +116,8 @@ def measure_one(args) -> int:
     print(f"  torchvision: {faults:.0f} minor page faults/pass ({faults * 4096 / 1e6:.1f} MB), "
           f"{sys_ms:.2f} ms system CPU/pass; the prediction's first-touch term: "
           f"{sum(l['first_touch_bytes'] for l in r['layers']) / 1e6:.1f} MB")
-    print(f"  host: peak {device.peak_flops / 1e9:.1f} GFLOP/s, depthwise {device.depthwise_flops / 1e9:.1f} GFLOP/s, "
+    print(f"  host: peak {device.peak_flops / 1e9:.1f} GFLOP/s, 1x1 {device.pointwise_flops / 1e9:.1f} GFLOP/s, "
+          f"depthwise {device.depthwise_flops / 1e9:.1f} GFLOP/s, "
           f"memory {device.memory_bandwidth / 1e9:.1f} GB/s, cache {device.cache_bandwidth / 1e9:.1f} GB/s, "
           f"first touch {device.first_touch_bandwidth / 1e9:.2f} GB/s")
     print(f"  {'type':10s} {'MACs %':>7s} {'time %':>7s} {'measured ms':>12s} {'predicted ms':>13s}")

@@ -1,7 +1,7 @@
 """Device profiles for the roofline latency model: TOML files in specs/devices/, or `host`, measured here.
 
 A profile gives peak FLOP/s, memory bandwidth (bytes/s) and a fixed per-op overhead (s); optional
-fields refine it: the throughput depthwise convolutions actually reach, a fixed overhead per layer
+fields refine it: the throughput depthwise and 1x1 convolutions actually reach, a fixed overhead per layer
 type (table [overhead_by_type]: framework dispatch and kernel set-up differ a lot between a ReLU
 and a oneDNN depthwise conv), and a cache size with the bandwidth traffic that fits in it sees.
 Loading is strict: unknown or missing fields and non-positive numbers are CostlabErrors naming the
@@ -20,7 +20,7 @@ from .tomlfile import load as load_toml
 
 DEVICES_DIR = Path(__file__).resolve().parent.parent / "specs" / "devices"
 REQUIRED = ("peak_flops", "memory_bandwidth", "overhead_s")
-OPTIONAL = ("depthwise_flops", "cache_bytes", "cache_bandwidth", "first_touch_bandwidth", "threads")
+OPTIONAL = ("depthwise_flops", "pointwise_flops", "cache_bytes", "cache_bandwidth", "first_touch_bandwidth", "threads")
 TEXT = ("name", "description", "source")
 TABLE = "overhead_by_type"
 BW_TABLE = "bandwidth_by_kernel"
@@ -35,6 +35,7 @@ class Device:
     memory_bandwidth: float
     overhead_s: float
     depthwise_flops: Optional[float] = None
+    pointwise_flops: Optional[float] = None
     cache_bytes: Optional[float] = None
     cache_bandwidth: Optional[float] = None
     first_touch_bandwidth: Optional[float] = None
@@ -45,9 +46,12 @@ class Device:
     bandwidth_by_kernel: dict = field(default_factory=dict)
 
     def flops_for(self, layer_type: str) -> float:
-        """FLOP/s a layer type can reach: depthwise convs their own, everything else the peak."""
+        """FLOP/s a layer type can reach: depthwise and 1x1 convs (pointwise, SE) their own if the profile
+        has them, everything else the peak."""
         if layer_type == "depthwise" and self.depthwise_flops:
             return self.depthwise_flops
+        if layer_type in ("pointwise", "se") and self.pointwise_flops:
+            return self.pointwise_flops
         return self.peak_flops
 
     def bandwidth_for(self, nbytes: int, kernel: Optional[str] = None) -> float:
@@ -59,6 +63,11 @@ class Device:
         if kernel in self.bandwidth_by_kernel:
             bandwidth = min(bandwidth, self.bandwidth_by_kernel[kernel])
         return bandwidth
+
+    def workspace_seconds(self, nbytes: float) -> float:
+        """Seconds to fill and drain a conv's workspace of nbytes (oneDNN's blocked copies of input and output,
+        or an im2col buffer): each byte written once and read once, 2 * nbytes / bandwidth_for(2 * nbytes)."""
+        return 2 * nbytes / self.bandwidth_for(2 * nbytes) if nbytes else 0.0
 
     def overhead_for(self, layer_type: str) -> float:
         """Fixed seconds per layer of a type: its own overhead if the profile has one, else overhead_s."""
@@ -194,6 +203,9 @@ def _median_seconds(fn, repeats: int, warmup: int = 3, before=None) -> float:
 DENSE_PROBES = ((64, 256, 1, 56, 1, "pointwise"), (256, 64, 1, 28, 1, "pointwise"), (128, 512, 1, 14, 1, "pointwise"),
                 (64, 64, 3, 56, 1, "conv"), (128, 128, 3, 28, 1, "conv"))
 DEPTHWISE_PROBES = ((128, 56), (160, 28), (256, 14))  # (channels, size)
+# 1x1 convs as GEMMs of generic shapes: 4x expansions and 4x reductions, small and wide, on 7..56 maps
+POINTWISE_PROBES = tuple((cin, cout, hw) for cin, cout in ((32, 128), (128, 32), (128, 512), (512, 128))
+                         for hw in (7, 14, 28, 56))
 
 
 def calibrate_host(threads: int = 1) -> Device:
@@ -201,8 +213,11 @@ def calibrate_host(threads: int = 1) -> Device:
 
     overhead_by_type  each layer type's op on a tiny tensor (8 channels, 4x4): the fixed cost of one call
     peak_flops        median over DENSE_PROBES (1x1 and 3x3 convs of mobile-network sizes) of
-                      FLOPs / (time - that conv type's overhead)
+                      FLOPs / (time - that conv type's overhead - the time to copy its workspace, as a
+                      prediction charges it: oneDNN's blocked copies of input and output)
     depthwise_flops   the same over DEPTHWISE_PROBES (3x3 depthwise convs)
+    pointwise_flops   the same over POINTWISE_PROBES (1x1 convs: a GEMM's speed depends on its shape, and
+                      small maps and narrow layers run well below the large shapes of DENSE_PROBES)
     memory_bandwidth  copy of a 64 MiB fp32 tensor (read + write: larger than any cache)
     cache_bandwidth   copy of a 4 MiB fp32 tensor; cache_bytes = its 8 MiB of traffic
     first_touch_bandwidth  64 MiB written into a fresh allocation (the allocator maps new pages, the kernel
@@ -246,18 +261,23 @@ def calibrate_host(threads: int = 1) -> Device:
             overheads["mul"] = _median_seconds(lambda: tiny * gate, 40, 5, evict)
             overhead = overheads["act"]
 
-            def throughput(cin, cout, k, hw, groups, kind):
-                conv = nn.Conv2d(cin, cout, k, padding=k // 2, groups=groups, bias=False).eval()
-                x = torch.randn(1, cin, hw, hw)
-                flops = 2 * cout * (cin // groups) * k * k * hw * hw
-                return flops / max(_median_seconds(lambda: conv(x), 9, 3, evict) - overheads[kind], 1e-7)
-
-            peak = statistics.median([throughput(*probe) for probe in DENSE_PROBES])
-            dw_flops = statistics.median([throughput(c, c, 3, hw, c, "depthwise") for c, hw in DEPTHWISE_PROBES])
             big, big_out = torch.randn(16 << 20), torch.empty(16 << 20)
             memory = 2 * big.numel() * 4 / _median_seconds(lambda: big_out.copy_(big), 7, 2)
             small, small_out = torch.randn(1 << 20), torch.empty(1 << 20)
             cache = 2 * small.numel() * 4 / _median_seconds(lambda: small_out.copy_(small), 15)
+            copier = Device("copy", 1.0, memory, 1.0, cache_bytes=float(8 << 20), cache_bandwidth=cache)
+
+            def throughput(cin, cout, k, hw, groups, kind):
+                conv = nn.Conv2d(cin, cout, k, padding=k // 2, groups=groups, bias=False).eval()
+                x = torch.randn(1, cin, hw, hw)
+                flops = 2 * cout * (cin // groups) * k * k * hw * hw
+                # the probe's own workspace copies are charged apart in a prediction, so not to its FLOP rate
+                fixed = overheads[kind] + copier.workspace_seconds(4 * _probe_workspace(cin, cout, k, hw, groups, threads))
+                return flops / max(_median_seconds(lambda: conv(x), 9, 3, evict) - fixed, 1e-7)
+
+            peak = statistics.median([throughput(*probe) for probe in DENSE_PROBES])
+            dw_flops = statistics.median([throughput(c, c, 3, hw, c, "depthwise") for c, hw in DEPTHWISE_PROBES])
+            pw_flops = statistics.median([throughput(ci, co, 1, hw, 1, "pointwise") for ci, co, hw in POINTWISE_PROBES])
             bandwidths = _kernel_bandwidths(overheads, evict)
             warm = _median_seconds(lambda: big_out.copy_(big), 5, 1)
             fresh = _median_seconds(lambda: torch.empty_like(big).copy_(big), 5, 1)
@@ -265,11 +285,22 @@ def calibrate_host(threads: int = 1) -> Device:
     finally:
         torch.set_num_threads(previous)
     return Device(name=f"host-{threads}", peak_flops=peak, memory_bandwidth=memory, overhead_s=overhead,
-                  depthwise_flops=dw_flops, cache_bytes=float(8 << 20), cache_bandwidth=cache, first_touch_bandwidth=first_touch,
+                  depthwise_flops=dw_flops, pointwise_flops=pw_flops, cache_bytes=float(8 << 20), cache_bandwidth=cache, first_touch_bandwidth=first_touch,
                   threads=threads,
                   description=f"this machine, torch {torch.__version__} eager fp32, {threads} thread(s)",
                   source="costlab.devices.calibrate_host microbenchmarks", overhead_by_type=overheads,
                   bandwidth_by_kernel=bandwidths)
+
+
+def _probe_workspace(cin: int, cout: int, k: int, hw: int, groups: int, threads: int) -> int:
+    """Elements of workspace a probe conv (stride 1, same padding) uses: memory.conv_workspace of its row."""
+    from .analyze import analyze
+    from .blocks import conv
+    from .memory import conv_workspace
+    from .shapes import Shape
+
+    (row,) = analyze(conv("probe", cin, cout, k, groups=groups), Shape(cin, hw, hw)).rows
+    return conv_workspace(row, threads)
 
 
 def _kernel_bandwidths(overheads: dict, evict) -> dict:

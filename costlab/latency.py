@@ -1,10 +1,11 @@
 """Roofline latency per layer, measured per-layer latency (torch eager, CPU), and Spearman rank correlation.
 
 Prediction (Williams et al.'s roofline plus a fixed cost per op):
-    t = overhead(type) + max(FLOPs / peak(type), memory) + fresh / first_touch
+    t = overhead(type) + max(FLOPs / peak(type), memory) + 2 * workspace / bandwidth + fresh / first_touch
     memory = activation bytes / bandwidth(activation bytes, kernel) + weight bytes / memory bandwidth
-a layer is compute-bound when the FLOP term is the larger one, memory-bound otherwise; the last term
-charges the page faults of outputs that grow the pass's live memory past its earlier peak.
+a layer is compute-bound when the FLOP term is the larger one, memory-bound otherwise; a conv's workspace
+(oneDNN's blocked copies of input and output, or im2col) is written and read once more; the last term
+charges the page faults of outputs and workspaces that grow the pass's live memory past its earlier peak.
 Measuring imports torch inside the functions that need it; prediction does not.
 """
 
@@ -17,17 +18,19 @@ from .analyze import Analysis
 from .devices import Device
 from .errors import CostlabError
 from .graph import Layer, Node, Residual, Row, Seq
-from .memory import DEFAULT_DTYPE_BYTES, fresh_bytes, intensity, row_traffic
+from .memory import DEFAULT_DTYPE_BYTES, conv_workspace, fresh_bytes, intensity, row_traffic
 from .ops import Activation
 
 
 def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES, batch: int = 1,
-                kernel: Optional[str] = None, fresh: int = 0) -> dict:
+                kernel: Optional[str] = None, fresh: int = 0, workspace: int = 0) -> dict:
     """One layer: macs, bytes, intensity = FLOPs / bytes, bound,
-    predicted_ms = overhead + max(compute, memory) + fresh / first_touch_bandwidth.
+    predicted_ms = overhead + max(compute, memory) + 2 * workspace / bandwidth + fresh / first_touch_bandwidth.
 
     kernel names what streams the data (an activation function, else the layer type) for the
-    device's per-kernel bandwidth; fresh is the bytes of newly mapped memory the output lands in.
+    device's per-kernel bandwidth; fresh is the bytes of newly mapped memory the output lands in;
+    workspace the bytes of a conv's temporary copies (memory.conv_workspace), written and read once
+    before or after the kernel proper, so added to it rather than overlapped.
     """
     macs = row.macs * batch
     flops = 2 * macs
@@ -43,6 +46,7 @@ def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES
     memory_s = activation_bytes / bandwidth + weight_bytes / device.memory_bandwidth
     ai = intensity(flops, nbytes)
     first_touch_s = fresh / device.first_touch_bandwidth if device.first_touch_bandwidth else 0.0
+    workspace_s = device.workspace_seconds(workspace)
     return {
         "name": row.name,
         "type": row.type,
@@ -54,7 +58,8 @@ def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES
         "attainable_flops": min(peak, flops / memory_s) if memory_s else peak,
         "bound": "compute" if compute_s > memory_s else "memory",
         "first_touch_bytes": fresh,
-        "predicted_ms": 1e3 * (device.overhead_for(row.type) + max(compute_s, memory_s) + first_touch_s),
+        "workspace_bytes": workspace,
+        "predicted_ms": 1e3 * (device.overhead_for(row.type) + max(compute_s, memory_s) + workspace_s + first_touch_s),
     }
 
 
@@ -66,8 +71,9 @@ def predict(analysis: Analysis, device: Device, dtype_bytes: int = DEFAULT_DTYPE
     functions = activation_functions(node) if node is not None else {}
     threads = threads or device.threads or 1
     fresh = fresh_bytes(node, analysis.rows, dtype_bytes, threads, analysis.batch) if node is not None else {}
-    return [predict_row(r, device, dtype_bytes, analysis.batch, functions.get(r.name),
-                        fresh.get(r.name, 0) * analysis.batch) for r in analysis.rows]
+    b = analysis.batch
+    return [predict_row(r, device, dtype_bytes, b, functions.get(r.name), fresh.get(r.name, 0) * b,
+                        conv_workspace(r, threads, b) * dtype_bytes * b) for r in analysis.rows]
 
 
 def activation_functions(node: Node) -> dict[str, str]:

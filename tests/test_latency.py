@@ -137,6 +137,26 @@ def test_first_touch_of_fresh_memory():
     assert layers["m.expand.conv"]["predicted_ms"] == pytest.approx(1e3 * e / 1e6, rel=1e-3)
 
 
+def test_workspace_of_a_onednn_conv_is_copied_once_more():
+    # depthwise 3x3 on 32x28x28 runs in oneDNN (aten's rule, see test_memory): blocked copies of input and
+    # output, 2 * 4 * 25,088 B = 200,704 B, each written and read once: 401,408 B at the 1 GB/s cache bandwidth
+    from costlab.blocks import conv as bare_conv
+
+    dev = Device(name="d", peak_flops=1e15, memory_bandwidth=1e8, overhead_s=1e-9, cache_bytes=1e6,
+                 cache_bandwidth=1e9, pointwise_flops=1e14)
+    net = Seq("net", (bare_conv("dw", 32, 32, 3, groups=32),))
+    (layer,) = predict(analyze(net, Shape(32, 28, 28)), dev, node=net, threads=1)
+    assert layer["workspace_bytes"] == 200_704
+    base = predict_row(analyze(net, Shape(32, 28, 28)).rows[0], dev)["predicted_ms"]
+    assert layer["predicted_ms"] - base == pytest.approx(1e3 * 401_408 / 1e9, rel=1e-6)
+    # a 1x1 stride-1 conv at 1 thread is a GEMM on the input as it is: no workspace; at 2 threads oneDNN's
+    pw = Seq("net", (bare_conv("pw", 32, 64, 1),))
+    assert predict(analyze(pw, Shape(32, 28, 28)), dev, node=pw, threads=1)[0]["workspace_bytes"] == 0
+    assert predict(analyze(pw, Shape(32, 28, 28)), dev, node=pw, threads=2)[0]["workspace_bytes"] == 4 * (32 + 64) * 784
+    # the profile's own 1x1 rate prices pointwise layers
+    assert dev.flops_for("pointwise") == 1e14 and dev.flops_for("conv") == 1e15
+
+
 def test_predict_tells_activations_apart_by_function():
     net = Seq("net", (mbconv("b", 8, 8, 3, 1, 32, se_channels=2, act="silu", se_act="relu"),))
     dev = Device(name="d", peak_flops=1e9, memory_bandwidth=1e9, overhead_s=1e-6,
