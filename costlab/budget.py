@@ -33,6 +33,7 @@ from typing import Any, Iterable, Optional, Sequence
 from . import tomlfile
 from .errors import CostlabError
 from .formulas import CONVENTIONS, DEFAULT_CONVENTION
+from .outputs import writable_file
 
 # limit key -> metric attribute of an analysis; add a row here when a new metric exists.
 LIMITS: dict[str, str] = {"max_macs": "macs", "max_flops": "flops", "max_params": "params"}
@@ -438,30 +439,13 @@ def junit_xml(results: Sequence[Result], suite: str = "costlab budgets") -> str:
 
 
 def check_junit_path(path: str | os.PathLike) -> Path:
-    """Refuse a JUnit target that cannot be written, before anything is counted: a folder, or in a missing folder."""
-    p = Path(path)
-    if p.is_dir():
-        raise CostlabError(f"JUnit file {str(p)!r} is a directory; give a file name such as {str(p / 'junit.xml')!r}")
-    if not p.parent.is_dir():
-        raise CostlabError(f"JUnit directory {str(p.parent)!r} does not exist")
-    if not os.access(p.parent, os.W_OK):
-        raise CostlabError(f"JUnit directory {str(p.parent)!r} is not writable")
-    return p
+    """Refuse a JUnit target that cannot be written, before anything is counted (it is written beside and renamed)."""
+    return writable_file(path, "JUnit file", via_rename=True)
 
 
 def check_summary_path(path: str | os.PathLike) -> Path:
     """Refuse a $GITHUB_STEP_SUMMARY that cannot be appended to (a folder, read-only, or in a missing folder)."""
-    p = Path(path)
-    if p.is_dir():
-        raise CostlabError(f"GITHUB_STEP_SUMMARY {str(p)!r} is a directory, not a file")
-    if p.exists():
-        if not os.access(p, os.W_OK):
-            raise CostlabError(f"GITHUB_STEP_SUMMARY {str(p)!r} is not writable")
-    elif not p.parent.is_dir():
-        raise CostlabError(f"GITHUB_STEP_SUMMARY directory {str(p.parent)!r} does not exist")
-    elif not os.access(p.parent, os.W_OK):
-        raise CostlabError(f"GITHUB_STEP_SUMMARY directory {str(p.parent)!r} is not writable")
-    return p
+    return writable_file(path, "GITHUB_STEP_SUMMARY")
 
 
 def write_junit(results: Sequence[Result], path: str | os.PathLike) -> None:

@@ -40,6 +40,21 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
+def _chart_path(ctx: click.Context, param: click.Parameter, value):
+    """Check a --chart FILE before any work is done (plots.py does not import matplotlib until it draws)."""
+    if value is None:
+        return None
+    from .plots import check_chart_path
+
+    return check_chart_path(value)
+
+
+def chart_option(*names: str, help: str):
+    """A chart file option (--chart by default): .png or .svg in a writable folder, checked while parsing."""
+    return click.option(*(names or ("--chart",)), type=click.Path(dir_okay=False), default=None,
+                        callback=_chart_path, help=help)
+
+
 format_option = click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
 )

@@ -6,7 +6,7 @@ import click
 
 from .analyze import LAYER_TYPES, analysis_dict, row_dict
 from .archs import analyze_arch, get_arch, list_archs, sweep as sweep_rows
-from .cli import format_option
+from .cli import chart_option, format_option
 from .errors import CostlabError
 from .formulas import CONVENTIONS, DEFAULT_CONVENTION
 from .render import emit, grouped_int, humanize, percent
@@ -34,18 +34,12 @@ convention_option = click.option("--convention", type=click.Choice(list(CONVENTI
               help="One row per layer, per stage, or per layer type.")
 @format_option
 @click.option("--batch", type=int, default=1, show_default=True, help="Batch size (MACs scale, params do not).")
-@click.option("--chart", type=click.Path(dir_okay=False), default=None,
-              help="Also draw MACs per layer, coloured by layer type, to FILE.png|.svg.")
+@chart_option(help="Also draw MACs per layer, coloured by layer type, to FILE.png|.svg.")
 def arch(name, alpha, resolution, rho, convention, by, fmt, batch, chart):
     """Whole-network cost: per-layer rows, totals, and the share of each layer type.
 
     Example: costlab arch mobilenet_v1 --alpha 0.75 --resolution 192
     """
-    chart_path = None
-    if chart:
-        from .plots import check_chart_path
-
-        chart_path = check_chart_path(chart)
     analysis = analyze_arch(name, alpha, resolution, rho, convention, batch)
     data = analysis_dict(analysis)
     by_type = analysis.grouped("type")
@@ -81,12 +75,12 @@ def arch(name, alpha, resolution, rho, convention, by, fmt, batch, chart):
     else:
         text = emit(fmt, rows, display, footer=f"{totals}\n{shares}")
         click.echo(f"{head}\n\n{text}")
-    if chart_path:
+    if chart:
         from .plots import layer_chart, save
 
         layers = [{"name": r.name, "type": r.type, "stage": r.stage, "macs": r.macs * analysis.batch}
                   for r in analysis.rows if r.macs]
-        save(layer_chart(layers, f"MACs per layer: {head}"), chart_path)
+        save(layer_chart(layers, f"MACs per layer: {head}"), chart)
 
 
 def _positive_list(text: str, what: str, kind: type) -> list:
@@ -111,8 +105,7 @@ def _positive_list(text: str, what: str, kind: type) -> list:
               help="Input sizes, comma-separated.")
 @convention_option
 @format_option
-@click.option("--chart", type=click.Path(dir_okay=False), default=None,
-              help="Also draw MACs and params against alpha and resolution to FILE.png|.svg.")
+@chart_option(help="Also draw MACs and params against alpha and resolution to FILE.png|.svg.")
 def sweep(name, alphas, resolutions, convention, fmt, chart):
     """alpha x resolution grid of params, MACs and FLOPs.
 
@@ -120,21 +113,16 @@ def sweep(name, alphas, resolutions, convention, fmt, chart):
     """
     alpha_list = _positive_list(alphas, "--alpha", float)
     resolution_list = _positive_list(resolutions, "--resolution", int)
-    chart_path = None
-    if chart:
-        from .plots import check_chart_path
-
-        chart_path = check_chart_path(chart)
     arch_ = get_arch(name)
     rows = sweep_rows(arch_, alpha_list, resolution_list, convention)
     display = [("alpha", "alpha", lambda a: f"{a:g}"), ("resolution", "resolution", str),
                ("params", "params", grouped_int), ("macs", "MACs", grouped_int), ("flops", "FLOPs", grouped_int)]
     text = emit(fmt, rows, display)
     click.echo(f"{arch_.name}, convention {convention}\n\n{text}" if fmt == "table" else text)
-    if chart_path:
+    if chart:
         from .plots import sweep_chart
 
-        sweep_chart(rows, chart_path, f"{arch_.name}: cost over width multiplier alpha and input resolution")
+        sweep_chart(rows, chart, f"{arch_.name}: cost over width multiplier alpha and input resolution")
 
 
 @click.command("list")

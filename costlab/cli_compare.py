@@ -6,7 +6,7 @@ from typing import Optional
 
 import click
 
-from .cli import format_option
+from .cli import chart_option, format_option
 from .compare import breakeven as breakeven_rows
 from .compare import compare as compare_rows
 from .compare import check_options_apply, flips, make_setting
@@ -41,7 +41,7 @@ def _shape(shape: list) -> str:
 @click.option("--alpha", type=float, default=None, help="Width multiplier: channels become int(alpha * C).")
 @click.option("--rho", type=float, default=None, help="Resolution multiplier: sizes become round(rho * S).")
 @format_option
-@click.option("--chart", type=click.Path(dir_okay=False), default=None, help="Also draw params and MACs to FILE.png|.svg.")
+@chart_option(help="Also draw params and MACs to FILE.png|.svg.")
 def compare(kinds, cin, cout, kernel, size, height, width, stride, padding, groups, bias, expand, se, alpha, rho, fmt,
             chart):
     """Layer and block KINDs side by side: params, MACs, FLOPs (= 2 x MACs) and ratios to the first KIND.
@@ -64,11 +64,6 @@ def compare(kinds, cin, cout, kernel, size, height, width, stride, padding, grou
     h = height if height is not None else (size if size is not None else 224)
     w = width if width is not None else (size if size is not None else 224)
     setting = make_setting(cin, cout, kernel, h, w, stride, bias, groups, expand, se, alpha, rho, _padding(padding))
-    chart_path = None
-    if chart:
-        from .plots import check_chart_path
-
-        chart_path = check_chart_path(chart)
     rows = compare_rows(list(kinds), setting)
     footer = _closed_form_footer(rows)
     display = [("name", "kind", None), ("output_shape", "output", _shape), ("params", "params", grouped_int),
@@ -78,10 +73,10 @@ def compare(kinds, cin, cout, kernel, size, height, width, stride, padding, grou
               f"stride {setting.stride}, bias {'on' if setting.bias else 'off'}")
     text = emit(fmt, rows, display, footer=footer)
     click.echo(f"{header}\n\n{text}" if fmt == "table" else text)
-    if chart_path:
+    if chart:
         from .plots import compare_chart
 
-        compare_chart(rows, chart_path, f"Compare: {header}")
+        compare_chart(rows, chart, f"Compare: {header}")
 
 
 def _padding(text: str) -> Optional[int]:
@@ -120,7 +115,7 @@ def _n_range(text: str) -> list[int]:
 @click.option("--cin", type=int, default=None, help="Input channels M  [default: M = N].")
 @click.option("--size", type=int, default=224, show_default=True, help="Input height and width.")
 @format_option
-@click.option("--chart", type=click.Path(dir_okay=False), default=None, help="Draw the 5x5 / 3x3x2 MAC ratio to FILE.")
+@chart_option(help="Draw the 5x5 / 3x3x2 MAC ratio to FILE.png|.svg.")
 def breakeven(kind, n_range, cin, size, fmt, chart):
     """One 5x5 versus two stacked 3x3 (same receptive field) across output widths N: where the cheaper choice flips.
 
@@ -130,11 +125,6 @@ def breakeven(kind, n_range, cin, size, fmt, chart):
     """
     if cin is not None and cin < 1:
         raise CostlabError(f"--cin must be a positive integer, got {cin}")
-    chart_path = None
-    if chart:
-        from .plots import check_chart_path
-
-        chart_path = check_chart_path(chart)
     rows = breakeven_rows(kind == "dwsep", _n_range(n_range), cin, size)
     summary = _breakeven_summary(kind, rows, cin)
     display = [("n", "N", None), ("m", "M", None), ("macs_5x5", "5x5 MACs", grouped_int),
@@ -142,11 +132,11 @@ def breakeven(kind, n_range, cin, size, fmt, chart):
                ("simplified_5x5", "simplified 5x5", grouped_int),
                ("simplified_3x3x2", "simplified 3x3x2", grouped_int), ("cheaper_simplified", "cheaper (simpl.)", None)]
     click.echo(emit(fmt, rows, display, footer=summary if fmt in ("table", "markdown") else ""))
-    if chart_path:
+    if chart:
         from .plots import breakeven_chart
 
         label = "depthwise-separable" if kind == "dwsep" else "standard"
-        breakeven_chart(rows, chart_path, f"One 5x5 vs two 3x3, {label} convs, M = {cin or 'N'}, {size}x{size}")
+        breakeven_chart(rows, chart, f"One 5x5 vs two 3x3, {label} convs, M = {cin or 'N'}, {size}x{size}")
 
 
 def _breakeven_summary(kind: str, rows: list[dict], cin: Optional[int]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .cli import format_option
+from .cli import chart_option, format_option
 from .errors import CostlabError
 from .render import emit, grouped_int, humanize
 
@@ -28,9 +28,8 @@ def _rho(value) -> str:
 @click.option("--repeats", type=int, default=15, show_default=True, help="Timed forward passes (median) with --measure.")
 @click.option("--recalibrate", is_flag=True, help="Measure the host profile again instead of using the cached one.")
 @format_option
-@click.option("--chart", type=click.Path(dir_okay=False), default=None, help="Draw the roofline to FILE.png|.svg.")
-@click.option("--share-chart", type=click.Path(dir_okay=False), default=None,
-              help="With --measure: MACs share vs latency share by layer type to FILE.png|.svg.")
+@chart_option(help="Draw the roofline to FILE.png|.svg.")
+@chart_option("--share-chart", help="With --measure: MACs share vs latency share by layer type to FILE.png|.svg.")
 def latency(name, device, measure, threads, resolution, dtype_bytes, repeats, recalibrate, fmt, chart, share_chart):
     """Per-layer MACs, bytes moved, intensity (FLOPs/byte), bound and roofline latency of NAME at batch 1.
 
@@ -49,11 +48,6 @@ def latency(name, device, measure, threads, resolution, dtype_bytes, repeats, re
         raise CostlabError(f"--repeats must be a positive integer, got {repeats}")
     if share_chart and not measure:
         raise CostlabError("--share-chart needs --measure (it compares MACs with measured time)")
-    paths = {}
-    if chart or share_chart:
-        from .plots import check_chart_path
-
-        paths = {k: check_chart_path(v) for k, v in (("roofline", chart), ("share", share_chart)) if v}
     profile = load_device(device, threads, recalibrate)
     report = latency_report(name, profile, threads, resolution, measure, dtype_bytes, repeats)
     layers = report["layers"]
@@ -69,15 +63,15 @@ def latency(name, device, measure, threads, resolution, dtype_bytes, repeats, re
         click.echo(emit(fmt, [{k: r[k] for k in columns} for r in layers], display))
     else:
         click.echo(emit(fmt, layers, display, footer=_footer(report)))
-    if "roofline" in paths:
+    if chart:
         from .plots import roofline_chart
 
-        roofline_chart(layers, profile, paths["roofline"], f"{report['name']} at {report['resolution']} on {profile.name}")
-    if "share" in paths:
+        roofline_chart(layers, profile, chart, f"{report['name']} at {report['resolution']} on {profile.name}")
+    if share_chart:
         from .latency import shares_by_type
         from .plots import latency_share_chart
 
-        latency_share_chart(shares_by_type(layers), paths["share"],
+        latency_share_chart(shares_by_type(layers), share_chart,
                             f"{report['name']}: share of MACs vs share of measured time ({threads} thread(s))")
 
 

@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 
 from .analyze import LAYER_TYPES as TYPE_LABELS
 from .errors import CostlabError
+from .outputs import writable_file
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -18,12 +19,9 @@ CHART_SUFFIXES = (".png", ".svg")
 
 def check_chart_path(path: str | Path) -> Path:
     """Reject a chart path costlab cannot write before any work is done."""
-    p = Path(path)
-    if p.suffix.lower() not in CHART_SUFFIXES:
+    if Path(path).suffix.lower() not in CHART_SUFFIXES:
         raise CostlabError(f"chart file {str(path)!r} must end in .png or .svg")
-    if p.parent and not p.parent.exists():
-        raise CostlabError(f"chart directory {str(p.parent)!r} does not exist")
-    return p
+    return writable_file(path, "chart file")
 
 
 def _pyplot():
