@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -60,11 +61,14 @@ def resolve_resolution(arch: Arch, resolution: Optional[int], rho: Optional[floa
 
 
 def arch_graph(name_or_toml_path, alpha: Optional[float] = None, resolution: Optional[int] = None,
-               rho: Optional[float] = None) -> tuple[Node, Shape, dict]:
-    """The graph of an architecture at width alpha (times the variant's own), its input shape, and meta."""
+               rho: Optional[float] = None, depth: Optional[float] = None) -> tuple[Node, Shape, dict]:
+    """The graph of an architecture at width alpha and depth multiplier depth (each times the variant's own),
+    its input shape, and meta. Repeats per stage become ceil(n * depth_mult), EfficientNet's rule."""
     arch = name_or_toml_path if isinstance(name_or_toml_path, Arch) else get_arch(name_or_toml_path)
     if alpha is not None:
         _positive_number(alpha, "alpha")
+    if depth is not None:
+        arch = replace(arch, depth_mult=arch.depth_mult * _positive_number(depth, "depth"))
     size = resolve_resolution(arch, resolution, rho)
     check_resolution(arch, size)
     node = build_graph(arch, alpha)
@@ -81,11 +85,12 @@ def check_resolution(arch: Arch, size: int) -> None:
 
 
 def analyze_arch(name_or_toml_path, alpha: Optional[float] = None, resolution: Optional[int] = None,
-                 rho: Optional[float] = None, convention: str = DEFAULT_CONVENTION, batch: int = 1) -> Analysis:
+                 rho: Optional[float] = None, convention: str = DEFAULT_CONVENTION, batch: int = 1,
+                 depth: Optional[float] = None) -> Analysis:
     """Per-layer rows and totals of an architecture (costlab.analyze.Analysis)."""
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise CostlabError(f"batch must be a positive integer, got {batch!r}")
-    node, shape, meta = arch_graph(name_or_toml_path, alpha, resolution, rho)
+    node, shape, meta = arch_graph(name_or_toml_path, alpha, resolution, rho, depth)
     return analyze(node, shape, convention, meta["name"], batch, meta["alpha"])
 
 

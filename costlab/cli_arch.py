@@ -29,18 +29,20 @@ convention_option = click.option("--convention", type=click.Choice(list(CONVENTI
 @click.option("--alpha", type=float, default=None, help="Width multiplier, relative to the named variant.")
 @click.option("--resolution", type=int, default=None, help="Input size R (square) [default: the paper's].")
 @click.option("--rho", type=float, default=None, help="Resolution multiplier: R = round(rho * native).")
+@click.option("--depth", type=float, default=None,
+              help="Depth multiplier, relative to the variant's own: repeats per stage = ceil(n * depth).")
 @convention_option
 @click.option("--by", "by", type=click.Choice(["layer", "stage", "type"]), default="layer", show_default=True,
               help="One row per layer, per stage, or per layer type.")
 @format_option
 @click.option("--batch", type=int, default=1, show_default=True, help="Batch size (MACs scale, params do not).")
 @chart_option(help="Also draw MACs per layer, coloured by layer type, to FILE.png|.svg.")
-def arch(name, alpha, resolution, rho, convention, by, fmt, batch, chart):
+def arch(name, alpha, resolution, rho, depth, convention, by, fmt, batch, chart):
     """Whole-network cost: per-layer rows, totals, and the share of each layer type.
 
     Example: costlab arch mobilenet_v1 --alpha 0.75 --resolution 192
     """
-    analysis = analyze_arch(name, alpha, resolution, rho, convention, batch)
+    analysis = analyze_arch(name, alpha, resolution, rho, convention, batch, depth)
     data = analysis_dict(analysis)
     by_type = analysis.grouped("type")
     if by != "layer":

@@ -130,3 +130,21 @@ def test_unreadable_toml_exit_2(run, tmp_path):
     _one_line_error(run("arch", str(bad)), "not UTF-8")
     (tmp_path / "d.toml").mkdir()
     _one_line_error(run("arch", str(tmp_path / "d.toml")), "is a directory")
+
+
+@pytest.mark.parametrize("variant,width,depth", [("b1", 1.0, 1.1), ("b2", 1.1, 1.2), ("b3", 1.2, 1.4),
+                                                 ("b4", 1.4, 1.8), ("b5", 1.6, 2.2), ("b6", 1.8, 2.6),
+                                                 ("b7", 2.0, 3.1)])
+def test_compound_scaling_of_b0_gives_torchvision_b1_to_b7(run, variant, width, depth):
+    # EfficientNet's (width, depth) coefficients applied to B0 with --alpha/--depth must give the
+    # parameter count torchvision records for that variant's weights
+    from torchvision.models import get_model_weights
+
+    result = run("arch", "efficientnet_b0", "--alpha", str(width), "--depth", str(depth), "--format", "json")
+    recorded = get_model_weights(f"efficientnet_{variant}").DEFAULT.meta["num_params"]
+    assert json.loads(result.stdout)["params"] == recorded
+
+
+def test_depth_must_be_positive(run):
+    result = run("arch", "efficientnet_b0", "--depth", "0")
+    assert result.exit_code == 2 and "depth" in result.stderr and len(result.stderr.strip().splitlines()) == 1
