@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from . import formulas
 from .errors import CostlabError
 from .tomlfile import load as load_toml
 
@@ -270,7 +271,7 @@ def calibrate_host(threads: int = 1) -> Device:
             def throughput(cin, cout, k, hw, groups, kind):
                 conv = nn.Conv2d(cin, cout, k, padding=k // 2, groups=groups, bias=False).eval()
                 x = torch.randn(1, cin, hw, hw)
-                flops = 2 * cout * (cin // groups) * k * k * hw * hw
+                flops = formulas.conv2d(cin, cout, k, k, hw, hw, groups).flops  # padding k // 2 keeps hw x hw
                 # the probe's own workspace copies are charged apart in a prediction, so not to its FLOP rate
                 fixed = overheads[kind] + copier.workspace_seconds(4 * _probe_workspace(cin, cout, k, hw, groups, threads))
                 return flops / max(_median_seconds(lambda: conv(x), 9, 3, evict) - fixed, 1e-7)

@@ -361,14 +361,16 @@ RATIO_N = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 def ratio_rows() -> list[dict]:
     """MACs of a kxk dwsep over a kxk conv for each N and k, counted by the formulas (M = 32, 14x14; it cancels)."""
-    from .compare import compare, make_setting
+    from .compare import closed_form_ratio, compare, make_setting, parse_kind
 
     rows = []
     for k in RATIO_KERNELS:
         for n in RATIO_N:
-            conv, sep = compare([f"conv:{k}", f"dwsep:{k}"], make_setting(32, n, height=14, width=14))
+            setting = make_setting(32, n, height=14, width=14)
+            conv, sep = compare([f"conv:{k}", f"dwsep:{k}"], setting)
             rows.append({"k": k, "n": n, "ratio": sep["macs"] / conv["macs"],
-                         "exact": Fraction(sep["macs"], conv["macs"]), "closed": Fraction(1, n) + Fraction(1, k * k)})
+                         "exact": Fraction(sep["macs"], conv["macs"]),
+                         "closed": closed_form_ratio(parse_kind(f"conv:{k}"), parse_kind(f"dwsep:{k}"), setting)})
     return rows
 
 
