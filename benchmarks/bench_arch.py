@@ -22,7 +22,7 @@ def best_of(fn, repeats: int) -> tuple[float, object]:
 
 
 def main() -> None:
-    from costlab.archs import analyze_arch, sweep
+    from costlab.nets.registry import analyze_arch, sweep
 
     name, size = "efficientnet_b7", 600
     analyze_arch(name, resolution=size)  # warm the imports

@@ -29,7 +29,7 @@ def fvcore_alone() -> float:
         warnings.simplefilter("ignore")
         from fvcore.nn import FlopCountAnalysis
 
-    from costlab.archs import TORCHVISION_NAMES
+    from costlab.nets.registry import TORCHVISION_NAMES
 
     x = torch.zeros(1, 3, 224, 224)
     for name in TORCHVISION_NAMES:
@@ -41,7 +41,7 @@ def fvcore_alone() -> float:
 
 def main() -> None:
     tracer = sys.argv[sys.argv.index("--tracer") + 1] if "--tracer" in sys.argv else "fvcore"
-    from costlab.archs import TORCHVISION_NAMES
+    from costlab.nets.registry import TORCHVISION_NAMES
 
     ours, code = crosscheck_all(tracer)
     theirs = fvcore_alone()

@@ -21,8 +21,8 @@ import subprocess
 import sys
 import time
 
-from costlab.devices import load_device
-from costlab.latency import latency_report, shares_by_type
+from costlab.perf.devices import load_device
+from costlab.perf.latency import latency_report, shares_by_type
 
 
 def _load() -> str:
@@ -40,7 +40,7 @@ def plain_torchvision(name: str, resolution: int, threads: int, repeats: int) ->
 
     import torch
 
-    from costlab.latency import measure_total, torchvision_model
+    from costlab.perf.measure import measure_total, torchvision_model
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -102,8 +102,9 @@ def measure_one(args) -> int:
     tv, faults, sys_ms = plain_torchvision(name, args.resolution, args.threads, args.repeats)
     # calibrate in the same process and minute as the measurement, so both see the same machine load
     device = load_device("host", args.threads, recalibrate=not args.cached)
-    r = latency_report(name, device, args.threads, args.resolution, measure=True, repeats=args.repeats,
-                       torchvision_total=False)
+    report = latency_report(name, device, args.threads, args.resolution, measure=True, repeats=args.repeats,
+                            torchvision_total=False)
+    r = report.to_dict()
     pred = r["predicted_total_ms"]
     print(f"\n== {name} at {r['resolution']}, {r['threads']} thread(s), {len(r['layers'])} layers")
     print(f"  Spearman per layer: predicted vs measured {r['spearman_predicted']:.4f}   "
@@ -121,17 +122,17 @@ def measure_one(args) -> int:
           f"memory {device.memory_bandwidth / 1e9:.1f} GB/s, cache {device.cache_bandwidth / 1e9:.1f} GB/s, "
           f"first touch {device.first_touch_bandwidth / 1e9:.2f} GB/s")
     print(f"  {'type':10s} {'MACs %':>7s} {'time %':>7s} {'measured ms':>12s} {'predicted ms':>13s}")
-    for s in shares_by_type(r["layers"]):
+    for s in shares_by_type(report.layers):
         p = sum(l["predicted_ms"] for l in r["layers"] if l["type"] == s["type"])
         print(f"  {s['type']:10s} {100 * s['macs_share']:7.1f} {100 * s['latency_share']:7.1f} "
               f"{s['measured_ms']:12.2f} {p:13.2f}")
     if args.charts:
-        from costlab.plots import latency_share_chart, roofline_chart
+        from costlab.plots.latency import latency_share_chart, roofline_chart
 
         os.makedirs(args.charts, exist_ok=True)
-        roofline_chart(r["layers"], device, os.path.join(args.charts, f"roofline_{name}.png"),
+        roofline_chart(report.layers, device, os.path.join(args.charts, f"roofline_{name}.png"),
                        f"{name} at {r['resolution']}: measured layers on the host roofline ({args.threads} thread)")
-        latency_share_chart(shares_by_type(r["layers"]), os.path.join(args.charts, f"share_{name}.png"),
+        latency_share_chart(shares_by_type(report.layers), os.path.join(args.charts, f"share_{name}.png"),
                             f"{name}: share of MACs vs share of measured time ({args.threads} thread)")
     print("RESULT " + json.dumps([name, r["spearman_predicted"], r["spearman_macs"], pred, tv]))
     return 0

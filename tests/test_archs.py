@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from costlab.archs import ARCHS, TORCHVISION_NAMES, analyze_arch, arch_graph, list_archs
+from costlab.nets.registry import ARCHS, TORCHVISION_NAMES, analyze_arch, arch_graph, list_archs
 from costlab.errors import CostlabError
 
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 
-from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+from conftest import flop_counter_macs, n_params  # noqa: E402
 
 # native resolutions from the papers (EfficientNet Table/section 3.3; EfficientNetV2 eval sizes via torchvision)
 NATIVE = {"efficientnet_b0": 224, "efficientnet_b1": 240, "efficientnet_b2": 260, "efficientnet_b3": 300,
@@ -28,16 +28,10 @@ def _meta_model(name: str):
 
 
 def _traced_macs(model, resolution: int) -> int:
-    x = torch.empty(1, 3, resolution, resolution, device="meta")
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        model(x)
-    total = counter.get_total_flops()
-    assert total % 2 == 0
-    return total // 2
+    return flop_counter_macs(model, torch.empty(1, 3, resolution, resolution, device="meta"))
 
 
-def _params(model) -> int:
-    return sum(p.numel() for p in model.parameters())
+_params = n_params
 
 
 def test_torchvision_names_cover_the_issue():
@@ -78,11 +72,11 @@ def test_layer_order_matches_torchvision_forward(name):
         model(torch.empty(1, 3, 224, 224, device="meta"))
     ours = []
     for row in analyze_arch(name, resolution=224).rows:
-        if row.op == "Conv2d":
+        if row.op_name == "Conv2d":
             y = row.out_shape
-            ours.append(("conv", row.in_shape.c, y.c, int(row.kernel.split("x")[0]), row.stride, row.groups,
+            ours.append(("conv", row.in_shape.c, y.c, row.op.kernel[0], row.op.stride[0], row.op.groups,
                          (y.c, y.h, y.w)))
-        elif row.op == "Linear":
+        elif row.op_name == "Linear":
             ours.append(("linear", row.in_shape.numel, row.out_shape.c, 0, 1, 1, (row.out_shape.c,)))
     assert ours == seen
 
@@ -100,7 +94,7 @@ def test_torchvision_recorded_metadata(name):
 @pytest.mark.parametrize("name", ["mobilenet_v2", "mnasnet0_5", "efficientnet_b3", "efficientnet_v2_s",
                                   "resnext50_32x4d"])
 def test_built_module_has_torchvision_params_and_macs(name):
-    from costlab.build import build_arch
+    from costlab.traced.build import build_arch
 
     with torch.device("meta"):
         built = build_arch(name).eval()
@@ -109,18 +103,18 @@ def test_built_module_has_torchvision_params_and_macs(name):
 
 
 def test_built_module_names_are_row_names():
-    from costlab.build import build_arch
+    from costlab.traced.build import build_arch
 
     with torch.device("meta"):
         built = build_arch("mobilenet_v3_small")
     modules = {n for n, m in built.named_modules() if not list(m.children())}
-    rows = {r.name for r in analyze_arch("mobilenet_v3_small").rows if r.op not in ("Add", "Mul")}
+    rows = {r.name for r in analyze_arch("mobilenet_v3_small").rows if r.op_name not in ("Add", "Mul")}
     assert rows == modules
 
 
 def test_mnasnet_global_pool_is_a_spatial_mean():
     rows = analyze_arch("mnasnet1_0").rows
-    assert [r.op for r in rows if r.type == "pool"] == ["SpatialMean"]
+    assert [r.op_name for r in rows if r.type == "pool"] == ["SpatialMean"]
 
 
 # MobileNetV1 (Howard et al. 2017): Table 6 (width), Table 7 (resolution), Table 4 (full convolutions).
@@ -152,21 +146,22 @@ def test_mobilenet_v1_full_convolution_table4():
 
 
 def test_mobilenet_v1_pointwise_share_table2():
-    shares = {g["type"]: g["macs_share"] for g in analyze_arch("mobilenet_v1").grouped("type")}
+    shares = {g.label: g.macs_share for g in analyze_arch("mobilenet_v1").grouped("type")}
     assert round(100 * shares["pointwise"], 1) == pytest.approx(95, abs=0.2)  # Table 2: 94.86%
 
 
 def test_list_archs_rows():
     rows = list_archs()
-    assert {r["name"] for r in rows} >= set(TORCHVISION_NAMES) | {"mobilenet_v1"}
-    assert all(set(r) == {"name", "family", "resolution"} for r in rows)
+    assert {r.name for r in rows} >= set(TORCHVISION_NAMES) | {"mobilenet_v1"}
+    assert all(set(r.to_dict()) == {"name", "family", "resolution"} for r in rows)
 
 
 def test_meta_and_stages():
-    node, shape, meta = arch_graph("efficientnet_b7")
+    built = arch_graph("efficientnet_b7")
+    node, shape = built.node, built.input_shape
     assert (shape.c, shape.h, shape.w) == (3, 600, 600)
-    assert meta["name"] == "efficientnet_b7" and meta["family"] == "efficientnet"
-    assert meta["alpha"] == 1.0 and meta["resolution"] == 600
+    assert built.arch.name == "efficientnet_b7" and built.arch.family == "efficientnet"
+    assert built.alpha == 1.0 and built.resolution == 600
     assert [c.name for c in node.children] == ["stem", *(f"stage{i}" for i in range(1, 8)), "head", "classifier"]
 
 

@@ -3,22 +3,21 @@
 import pytest
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
+from conftest import flop_counter_macs, n_params
 from torchvision.models.efficientnet import FusedMBConv, FusedMBConvConfig, MBConv, MBConvConfig
 from torchvision.models.mobilenetv2 import InvertedResidual
 from torchvision.models.resnet import Bottleneck
 from torchvision.ops import SqueezeExcitation
 
-from costlab import blocks
-from costlab.analyze import analyze
-from costlab.shapes import Shape, make_divisible
+from costlab.nets import blocks
+from costlab.core.analyze import analyze
+from costlab.core.shapes import Shape
+from costlab.nets.scaling import make_divisible
 
 
 def reference(module: nn.Module, shape: Shape) -> tuple[int, int]:
     module.eval()
-    with FlopCounterMode(display=False) as counter:
-        module(torch.zeros(1, shape.c, shape.h, shape.w))
-    return sum(p.numel() for p in module.parameters()), counter.get_total_flops() // 2
+    return n_params(module), flop_counter_macs(module, torch.zeros(1, shape.c, shape.h, shape.w))
 
 
 def ours(node, shape: Shape) -> tuple[int, int]:

@@ -8,12 +8,10 @@ import sys
 
 import pytest
 
+from conftest import one_line_exit_2
 
-def _one_line_error(result, fragment: str) -> None:
-    assert result.exit_code == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("costlab: error:")
-    assert fragment in lines[0]
+
+_one_line_error = one_line_exit_2
 
 
 def test_arch_json_shape(run):
@@ -24,7 +22,11 @@ def test_arch_json_shape(run):
     assert (data["name"], data["resolution"], data["alpha"], data["convention"]) == ("mobilenet_v1", 224, 0.75, "paper")
     assert abs(data["macs"] / 1e6 - 325) < 1  # MobileNet Table 6
     assert data["flops"] == 2 * data["macs"]
-    assert sum(row["macs"] for row in data["layers"]) == data["macs"]
+    # the paper's layers at alpha 0.75: the stem 3x3 conv 3 -> int(0.75 * 32) = 24 at stride 2 (112x112 out),
+    # the classifier 768 -> 1000 with bias
+    layers = {row["name"]: row for row in data["layers"]}
+    assert layers["stem.conv"]["macs"] == 3 * 3 * 3 * 24 * 112 * 112 == 8_128_512
+    assert layers["classifier.fc"]["params"] == 768 * 1000 + 1000
     assert set(data["layers"][0]) >= {"name", "type", "input_shape", "output_shape", "kernel", "stride", "groups",
                                       "params", "macs"}
 

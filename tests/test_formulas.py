@@ -5,52 +5,46 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
+from conftest import flop_counter_macs, n_params
 
-from costlab import formulas
+from costlab.core import formulas
 from costlab.errors import CostlabError
-from costlab.ops import AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear
-from costlab.shapes import Shape, make_divisible
+from costlab.core.ops import AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear
+from costlab.core.shapes import Shape
+from costlab.nets.scaling import make_divisible
 
 
-def torch_macs(module: nn.Module, x: torch.Tensor) -> int:
-    with FlopCounterMode(display=False) as counter:
-        module(x)
-    flops = counter.get_total_flops()
-    assert flops % 2 == 0
-    return flops // 2
-
-
-def n_params(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
+torch_macs = flop_counter_macs
 
 
 # --- seeds -----------------------------------------------------------------------------------------------
 
 def test_seed_002_conv_vs_depthwise_separable_params():
     # seed 002: 3x3x3x256 = 6,912 versus 3x3x3 + 3x1x1x256 = 795
-    assert formulas.conv2d(3, 256, 3, 3, 1, 1).params == 6_912
-    assert formulas.conv2d(3, 3, 3, 3, 1, 1, groups=3).params + formulas.conv2d(3, 256, 1, 1, 1, 1).params == 795
+    assert formulas.conv(cin=3, cout=256, kernel=(3, 3), positions=1).params == 6_912
+    depthwise = formulas.conv(cin=3, cout=3, kernel=(3, 3), positions=1, groups=3)
+    assert depthwise.params + formulas.conv(cin=3, cout=256, kernel=(1, 1), positions=1).params == 795
 
 
 def test_seed_003_pytorch_params_with_bias():
     # seed 003 prints 18496 for nn.Conv2d(32, 64, 3) and 2432 for depthwise 3x3 + pointwise 1x1
-    assert formulas.conv2d(32, 64, 3, 3, 1, 1, bias=True).params == 18_496
-    dw = formulas.conv2d(32, 32, 3, 3, 1, 1, groups=32, bias=True)
-    pw = formulas.conv2d(32, 64, 1, 1, 1, 1, bias=True)
+    assert formulas.conv(cin=32, cout=64, kernel=(3, 3), positions=1, bias=True).params == 18_496
+    dw = formulas.conv(cin=32, cout=32, kernel=(3, 3), positions=1, groups=32, bias=True)
+    pw = formulas.conv(cin=32, cout=64, kernel=(1, 1), positions=1, bias=True)
     assert (dw + pw).params == 2_432
 
 
 def test_mobilenet_v1_section_3_3_layer():
     # MobileNetV1 paper section 3.3: k=3, M=N=512, 14x14 -> 462M vs 52.3M mult-adds, 2.36M vs 0.27M params
-    conv = formulas.conv2d(512, 512, 3, 3, 14, 14)
-    sep = formulas.conv2d(512, 512, 3, 3, 14, 14, groups=512) + formulas.conv2d(512, 512, 1, 1, 14, 14)
+    conv = formulas.conv(cin=512, cout=512, kernel=(3, 3), positions=14 * 14)
+    sep = (formulas.conv(cin=512, cout=512, kernel=(3, 3), positions=14 * 14, groups=512)
+           + formulas.conv(cin=512, cout=512, kernel=(1, 1), positions=14 * 14))
     assert round(conv.macs / 1e6, 1) == 462.4 and round(conv.params / 1e6, 2) == 2.36
     assert round(sep.macs / 1e6, 1) == 52.3 and round(sep.params / 1e6, 2) == 0.27
 
 
 def test_flops_are_twice_macs():
-    cost = formulas.conv2d(3, 256, 3, 3, 224, 224)
+    cost = formulas.conv(cin=3, cout=256, kernel=(3, 3), positions=224 * 224)
     assert cost.flops == 2 * cost.macs == 693_633_024
 
 
@@ -68,7 +62,7 @@ def test_conv_matches_pytorch(cin, cout, k, stride, groups, bias, size):
     op = Conv2d(cin, cout, (k, k), (stride, stride), (k // 2, k // 2), (1, 1), groups, bias)
     x = Shape(cin, size, size)
     y = op.out_shape(x)
-    cost = op.cost(x, y, "paper")
+    cost = op.cost((x.batched(),), y.batched(), "paper")
     module = nn.Conv2d(cin, cout, k, stride, k // 2, 1, groups, bias)
     out = module(torch.zeros(1, cin, size, size))
     assert tuple(out.shape[1:]) == (y.c, y.h, y.w)
@@ -78,11 +72,14 @@ def test_conv_matches_pytorch(cin, cout, k, stride, groups, bias, size):
 
 def test_linear_and_batch_norm_match_pytorch():
     lin = Linear(1280, 1000)
-    assert lin.cost(Shape(1280), Shape(1000), "paper").params == n_params(nn.Linear(1280, 1000))
-    assert lin.cost(Shape(1280), Shape(1000), "paper").macs == torch_macs(nn.Linear(1280, 1000), torch.zeros(1, 1280))
+    assert lin.cost(((1, 1280),), (1, 1000), "paper").params == n_params(nn.Linear(1280, 1000))
+    assert lin.cost(((1, 1280),), (1, 1000), "paper").macs == torch_macs(nn.Linear(1280, 1000), torch.zeros(1, 1280))
+    # a 3-d input: rows = batch x tokens, as torch's linear applies to the last dim
+    assert lin.cost(((2, 7, 1280),), (2, 7, 1000), "paper").macs == torch_macs(nn.Linear(1280, 1000),
+                                                                              torch.zeros(2, 7, 1280))
     bn = BatchNorm2d(96)
-    assert bn.cost(Shape(96, 7, 7), Shape(96, 7, 7), "paper").params == n_params(nn.BatchNorm2d(96))
-    assert BatchNorm2d(96, affine=False).cost(Shape(96, 7, 7), Shape(96, 7, 7), "paper").params == 0
+    assert bn.cost(((1, 96, 7, 7),), (1, 96, 7, 7), "paper").params == n_params(nn.BatchNorm2d(96))
+    assert BatchNorm2d(96, affine=False).cost(((1, 96, 7, 7),), (1, 96, 7, 7), "paper").params == 0
     pool = AdaptiveAvgPool2d()
     assert pool.out_shape(Shape(96, 7, 7)) == Shape(96)
 
@@ -124,7 +121,7 @@ def test_property_conv_matches_pytorch(c):
         return
     y = op.out_shape(Shape(cin, c["h"], c["w"]))
     assert (y.c, y.h, y.w) == tuple(out.shape[1:])
-    cost = op.cost(Shape(cin, c["h"], c["w"]), y, "paper")
+    cost = op.cost(((1, cin, c["h"], c["w"]),), y.batched(), "paper")
     assert cost.params == n_params(module)
     assert cost.macs == torch_macs(module, x)
 

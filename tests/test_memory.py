@@ -4,17 +4,25 @@ import math
 
 import pytest
 
-from costlab.analyze import analyze
-from costlab.blocks import conv, mbconv
-from costlab.graph import Layer, Seq
-from costlab.memory import DTYPE_BYTES, batch_norm, conv2d, intensity, row_bytes, row_traffic
-from costlab.ops import Activation, BatchNorm2d, Linear
-from costlab.shapes import Shape
+from costlab.core.analyze import analyze
+from costlab.nets.blocks import conv, mbconv
+from costlab.core.graph import Layer, Seq
+from costlab.core.traffic import DTYPE_BYTES, batch_norm, intensity, weighted
+from costlab.core.ops import Activation, BatchNorm2d, Linear
+from costlab.core.shapes import Shape
 
 
 def _row(node, shape):
     (row,) = analyze(node, shape).rows
     return row
+
+
+def row_traffic(row):
+    return row.traffic
+
+
+def row_bytes(row, dtype_bytes=4):
+    return row.traffic.bytes(dtype_bytes)
 
 
 def test_shufflenet_v2_1x1_formula_by_hand():
@@ -48,7 +56,9 @@ def test_shufflenet_v2_g1_equal_widths_minimise_traffic():
 
 def test_kxk_grouped_depthwise_by_hand():
     # 3x3 stride-2 conv 32 -> 64 on 56x56 -> 28x28: input 32*56*56, weights 9*32*64, output 64*28*28
-    assert conv2d(32, 56, 56, 64, 28, 28, 9 * 32 * 64).total == 100_352 + 18_432 + 50_176
+    assert weighted(32 * 56 * 56, 64 * 28 * 28, 9 * 32 * 64).total == 100_352 + 18_432 + 50_176
+    row = _row(conv("c", 32, 64, 3, stride=2), Shape(32, 56, 56))
+    assert row_traffic(row).total == 100_352 + 18_432 + 50_176
     # depthwise 3x3 on 144 x 56 x 56: weights are only 9 * 144
     row = _row(conv("dw", 144, 144, 3, groups=144), Shape(144, 56, 56))
     assert row_traffic(row).total == 2 * 144 * 56 * 56 + 9 * 144
@@ -82,7 +92,7 @@ def _torch_traffic(module, x):
 
 def test_every_layer_matches_the_tensors_torch_touches():
     torch = pytest.importorskip("torch")
-    from costlab.build import build_module
+    from costlab.traced.build import build_module
 
     net = Seq("net", (
         mbconv("block", 16, 16, kernel=5, stride=1, expanded=64, se_channels=4, act="silu"),
@@ -99,16 +109,16 @@ def test_every_layer_matches_the_tensors_torch_touches():
         if row.name in traced:
             assert (t.read, t.written) == traced[row.name], row.name
             checked += 1
-        elif row.op == "Add":  # y + x: two inputs in, one out
+        elif row.op_name == "Add":  # y + x: two inputs in, one out
             assert (t.read, t.written) == (2 * row.in_shape.numel, row.in_shape.numel)
-        elif row.op == "Mul":  # x * gate: the map and a C-vector in, the map out
+        elif row.op_name == "Mul":  # x * gate: the map and a C-vector in, the map out
             assert (t.read, t.written) == (row.in_shape.numel + row.in_shape.c, row.in_shape.numel)
     assert checked == len(traced) >= 15
 
 
 def test_linear_traffic_matches_torch():
     torch = pytest.importorskip("torch")
-    from costlab.build import build_module
+    from costlab.traced.build import build_module
 
     node = Layer("fc", Linear(1280, 1000))
     row = _row(node, Shape(1280))
@@ -128,7 +138,7 @@ def test_conv_path_matches_the_kernel_torch_runs(cin, cout, k, stride, groups, s
     torch = pytest.importorskip("torch")
     from torch.profiler import ProfilerActivity, profile
 
-    from costlab.memory import conv_workspace, onednn_conv
+    from costlab.perf.memory import conv_workspace, onednn_conv
 
     row = _row(conv("c", cin, cout, k, stride=stride, groups=groups), Shape(cin, size, size))
     module = torch.nn.Conv2d(cin, cout, k, stride, padding=k // 2, groups=groups, bias=False).eval()

@@ -6,19 +6,22 @@ import itertools
 
 import pytest
 
-from costlab import plots
-from costlab.archs import analyze_arch
-from costlab.compare import breakeven
-from costlab.report import mbconv_models
+from costlab.plots.base import to_bytes
+from costlab.plots.compare import breakeven_figure
+from costlab.plots.index import pareto_chart
+from costlab.report.model import ModelSummary
+from costlab.nets.registry import analyze_arch
+from costlab.nets.compare import breakeven
+from costlab.report.generate import mbconv_models
 
 
 def _figure():
-    return plots.breakeven_figure(breakeven(True, list(range(1, 17))), "5x5 vs 3x3x2")
+    return breakeven_figure(breakeven(True, list(range(1, 17))), "5x5 vs 3x3x2")
 
 
 @pytest.mark.parametrize("fmt", ["png", "svg"])
 def test_same_bytes_twice(fmt):
-    first, second = plots.to_bytes(_figure(), fmt), plots.to_bytes(_figure(), fmt)
+    first, second = to_bytes(_figure(), fmt), to_bytes(_figure(), fmt)
     assert first == second
     # no date and no software version in the file: a matplotlib upgrade alone must not change reports
     assert b"<dc:date>" not in first and b"Software" not in first and b"Matplotlib v" not in first
@@ -28,13 +31,13 @@ def test_pareto_labels_do_not_overlap():
     models = []
     for name in mbconv_models():
         a = analyze_arch(name)
-        models.append({"name": name, "family": name.rsplit("_", 1)[0], "params": a.params, "macs": a.macs})
-    fig = plots.pareto_chart(models, "Pareto")
+        models.append(ModelSummary(name, name.rsplit("_", 1)[0], a.resolution, a.params, a.macs, a.flops, None))
+    fig = pareto_chart(models, "Pareto")
     ax = fig.axes[0]
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     boxes = [t.get_window_extent(renderer) for t in ax.texts]
-    assert sorted(t.get_text() for t in ax.texts) == sorted(m["name"] for m in models)
+    assert sorted(t.get_text() for t in ax.texts) == sorted(m.name for m in models)
     for a, b in itertools.combinations(boxes, 2):
         assert not a.overlaps(b), (a, b)
     for box in boxes:

@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
-from costlab.analyze import analyze  # noqa: E402
-from costlab.blocks import conv, conv_bn_act, fused_mbconv, mbconv  # noqa: E402
-from costlab.build import build_module  # noqa: E402
-from costlab.graph import Layer, seq  # noqa: E402
-from costlab.ops import Linear  # noqa: E402
-from costlab.shapes import Shape  # noqa: E402
+from costlab.core.analyze import analyze  # noqa: E402
+from costlab.nets.blocks import conv, conv_bn_act, fused_mbconv, mbconv  # noqa: E402
+from costlab.traced.build import build_module  # noqa: E402
+from costlab.core.graph import Layer, seq  # noqa: E402
+from costlab.core.ops import Linear  # noqa: E402
+from costlab.core.shapes import Shape  # noqa: E402
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from costlab.archs import analyze_arch
-from costlab.report import type_table
+from costlab.nets.registry import analyze_arch
+from costlab.report.model import type_table
 
 # torchvision's recorded metadata for MobileNet_V2_Weights.IMAGENET1K_V1: num_params and _ops (GFLOPS = GMACs)
 TV_MOBILENET_V2_PARAMS = 3_504_872

@@ -14,22 +14,17 @@ torchvision = pytest.importorskip("torchvision")
 from ptflops import get_model_complexity_info  # noqa: E402  (dev extra: a missing tool must fail, not skip)
 from thop import profile  # noqa: E402
 
-from costlab.analyze import analyze  # noqa: E402
-from costlab.archs import analyze_arch  # noqa: E402
-from costlab.build import build_module  # noqa: E402
-from costlab.crosscheck import build_model, check_model  # noqa: E402
-from costlab.graph import Layer, seq  # noqa: E402
-from costlab.ops import ACTIVATIONS, Activation, AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d  # noqa: E402
-from costlab.shapes import Shape  # noqa: E402
+from costlab.core.analyze import analyze  # noqa: E402
+from costlab.nets.registry import analyze_arch  # noqa: E402
+from costlab.traced.build import build_module  # noqa: E402
+from costlab.traced.crosscheck import build_model, check_model  # noqa: E402
+from costlab.core.graph import Layer, seq  # noqa: E402
+from costlab.core.vocab import ACTIVATIONS  # noqa: E402
+from costlab.core.ops import Activation, AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d  # noqa: E402
+from costlab.core.shapes import Shape  # noqa: E402
 
 
-def tool_counts(model, input_dims) -> dict:
-    """{'ptflops': (macs, params), 'thop': (macs, params)} from the tools themselves, on CPU tensors."""
-    macs, params = get_model_complexity_info(model, tuple(input_dims[1:]), print_per_layer_stat=False,
-                                             as_strings=False, backend="pytorch", ost=io.StringIO())
-    ops, thop_params = profile(model, (torch.zeros(input_dims),), verbose=False)
-    assert float(ops).is_integer() and float(thop_params).is_integer()
-    return {"ptflops": (int(macs), int(params)), "thop": (int(ops), int(thop_params))}
+from conftest import tool_counts  # noqa: E402
 
 
 @pytest.mark.parametrize("name,resolution", [
@@ -108,3 +103,29 @@ def test_reused_module_is_charged_per_call(tracer):
                                                                          (1, 3, 64, 64))["ptflops"]
     else:  # fvcore does not count relu
         assert relu == [0, 0, 0]
+
+
+def test_formulas_tracer_prices_bias_adds_and_relu_under_ptflops():
+    """A Conv2d(3, 8, 3, bias) + ReLU on 1x3x8x8: ptflops counts 7,776 conv MACs + 288 bias adds + 576 for the
+    ReLU (its hook and the patched F.relu) = 8,640; costlab's formulas tracer and the analytic graph say the same."""
+    from costlab.traced.count import analyze_module
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, bias=True), torch.nn.ReLU()).eval()
+    ptflops_macs = tool_counts(model, (1, 3, 8, 8))["ptflops"][0]
+    assert ptflops_macs == 8_640
+    assert analyze_module(model, (1, 3, 8, 8), convention="ptflops", tracer="formulas").macs == ptflops_macs
+    graph = seq("net", Layer("0", Conv2d(3, 8, (3, 3), bias=True)), Layer("1", Activation("relu")))
+    assert analyze(graph, Shape(3, 8, 8), "ptflops").macs == ptflops_macs
+
+
+def test_each_convention_names_tracers_that_reproduce_it():
+    """core.conventions is the one record: 'auto' picks its first tracer, and a tool's tracer reproduces one convention."""
+    from costlab.core.conventions import CONVENTIONS
+    from costlab.traced.tracers import TRACERS, pick_tracer
+
+    for name, record in CONVENTIONS.items():
+        assert record.tracers and set(record.tracers) <= set(TRACERS)
+        assert pick_tracer("auto", name) == (record.tracers[0], name)
+    for tracer in TRACERS.values():
+        reproduced = [c.name for c in CONVENTIONS.values() if tracer.name in c.tracers]
+        assert len(reproduced) == 1 or tracer.any_convention, (tracer.name, reproduced)

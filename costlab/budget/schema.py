@@ -1,0 +1,205 @@
+"""Budget files and checks: fail CI when a model grows past its MAC, FLOP or parameter limit.
+
+A budget file is TOML with one ``[[budget]]`` table per model::
+
+    [[budget]]
+    name = "mobile backbone"          # optional; defaults to the model (and its settings)
+    model = "mobilenet_v2"            # built-in name, path to an architecture TOML, or MODULE:CALLABLE
+    resolution = 224                  # optional
+    alpha = 1.0                       # optional width multiplier (built-in and TOML models)
+    input = [1, 3, 224, 224]          # optional N,C,H,W (required for MODULE:CALLABLE unless resolution is set)
+    convention = "paper"              # optional; MODULE:CALLABLE budgets take paper or fvcore only
+    max_macs = "310M"                 # limits: integers or strings with SI suffixes (1M = 10^6)
+    max_params = "3.6M"
+
+A limit holds when actual <= limit. The whole file is parsed and every model counted before
+anything is printed or written, so a bad file never leaves half an output behind.
+Built-in and TOML models are counted analytically and never import torch; only MODULE:CALLABLE
+budgets and nn.Module instances go through costlab.trace (imported lazily).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from ..core.conventions import CONVENTIONS, DEFAULT_CONVENTION
+from ..core.checks import positive_int
+from ..core.shapes import parse_input_shape
+from ..io.render import dims_text
+from ..errors import CostlabError
+from ..io import toml as tomlfile
+
+# limit key -> metric attribute of an analysis; add a row here when a new metric exists.
+LIMITS: dict[str, str] = {"max_macs": "macs", "max_flops": "flops", "max_params": "params"}
+SETTINGS = ("model", "name", "resolution", "alpha", "input", "convention")
+BUDGET_KEYS = SETTINGS + tuple(LIMITS)
+TOP_LEVEL_KEYS = ("budget",)
+
+SI_SUFFIXES = {"": 0, "K": 3, "k": 3, "M": 6, "G": 9, "T": 12}
+_LIMIT_RE = re.compile(r"^([0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)\s*([A-Za-z]?)$")
+
+
+def parse_limit(value: Any, what: str = "limit") -> int:
+    """An int, or a string with an optional SI suffix ('400M', '5.3M' = 5,300,000, '1.2G', '12K'), as an exact int >= 0."""
+    if isinstance(value, bool):
+        raise CostlabError(f"{what} must be an integer or a string like '5.3M', got {value!r}")
+    if isinstance(value, int):
+        if value < 0:
+            raise CostlabError(f"{what} must not be negative, got {value}")
+        return value
+    if isinstance(value, float):
+        # Floats cannot hold every count exactly; a string keeps the value the user wrote.
+        raise CostlabError(f"{what} must be an integer or a string like '5.3M', got the float {value!r}; "
+                           f"write it as a string, e.g. \"{value:g}\"")
+    if not isinstance(value, str):
+        raise CostlabError(f"{what} must be an integer or a string like '5.3M', got {value!r}")
+    text = value.strip()
+    match = _LIMIT_RE.match(text)
+    if not match:
+        raise CostlabError(f"{what}: cannot parse {value!r}; expected an integer with an optional "
+                           f"SI suffix K, M, G or T, e.g. '400M' or '5.3M'")
+    number, suffix = match.groups()
+    if suffix not in SI_SUFFIXES:
+        raise CostlabError(f"{what}: unknown suffix {suffix!r} in {value!r}; use K (10^3), M (10^6), G (10^9) or T (10^12)")
+    try:
+        exact = Fraction(Decimal(number.replace("_", ""))) * 10 ** SI_SUFFIXES[suffix]
+    except InvalidOperation:
+        raise CostlabError(f"{what}: cannot parse {value!r}") from None
+    if exact.denominator != 1:
+        raise CostlabError(f"{what}: {value!r} is not a whole number ({float(exact):g})")
+    return int(exact)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One [[budget]] table: which model, counted how, and its limits (metric, limit) in file order."""
+
+    name: str
+    model: str
+    limits: tuple[tuple[str, int], ...]
+    resolution: Optional[int] = None
+    alpha: Optional[float] = None
+    input: Optional[tuple[int, ...]] = None
+    convention: str = DEFAULT_CONVENTION
+    line: Optional[int] = None  # line of its [[budget]] header in the file, for annotations
+    where: str = ""  # 'budgets.toml: budget 3 (mobilenet_v2)', to prefix errors found while counting
+    base_dir: Optional[Path] = None  # relative TOML model paths resolve against the budget file's folder
+
+
+def load_budgets(path: str | os.PathLike) -> list[Budget]:
+    """Parse and validate a whole budget file; raise CostlabError naming the first problem."""
+    path = Path(path)
+    text = tomlfile.read_text(path, "budget file")
+    return parse_budgets(text, str(path), path.parent)
+
+
+def parse_budgets(text: str, source: str = "<budgets>", base_dir: Optional[Path] = None) -> list[Budget]:
+    """Parse budget TOML text (source names it in messages)."""
+    data = tomlfile.parse(text, source)
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            raise CostlabError(f"{source}: unknown top-level key {key!r}{suggest(key, TOP_LEVEL_KEYS)} "
+                               f"(budgets are [[budget]] tables)")
+    tables = data.get("budget")
+    if tables is None:
+        raise CostlabError(f"{source}: no budgets; add at least one [[budget]] table")
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise CostlabError(f"{source}: 'budget' must be a list of tables, written [[budget]]")
+    if not tables:
+        raise CostlabError(f"{source}: no budgets; add at least one [[budget]] table")
+    lines = tomlfile.header_lines(text, "budget")
+    lines = lines if len(lines) == len(tables) else [None] * len(tables)
+    budgets = [_parse_table(t, f"{source}: budget {i + 1}", lines[i], base_dir) for i, t in enumerate(tables)]
+    seen: dict[str, int] = {}
+    for i, b in enumerate(budgets):
+        if b.name in seen:
+            raise CostlabError(f"{source}: budgets {seen[b.name] + 1} and {i + 1} are both named {b.name!r}; "
+                               f"give one a distinct 'name'")
+        seen[b.name] = i
+    return budgets
+
+
+def suggest(word: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _parse_table(table: dict, where: str, line: Optional[int], base_dir: Optional[Path]) -> Budget:
+    for key in table:
+        if key not in BUDGET_KEYS:
+            raise CostlabError(f"{where}: unknown key {key!r}{suggest(key, BUDGET_KEYS)} "
+                               f"(valid keys: {', '.join(BUDGET_KEYS)})")
+    if "model" not in table:
+        raise CostlabError(f"{where}: missing 'model' (a built-in name, an architecture .toml path, or MODULE:CALLABLE)")
+    model = table["model"]
+    if not isinstance(model, str) or not model.strip():
+        raise CostlabError(f"{where}: 'model' must be a non-empty string, got {model!r}")
+    model = model.strip()
+    where = f"{where} ({model})"
+    resolution = _opt_positive_int(table.get("resolution"), f"{where}: resolution")
+    alpha = table.get("alpha")
+    if alpha is not None and (isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not alpha > 0):
+        raise CostlabError(f"{where}: alpha must be a positive number, got {alpha!r}")
+    input_shape = None if table.get("input") is None else parse_input(table["input"], f"{where}: input")
+    convention = table.get("convention", DEFAULT_CONVENTION)
+    if convention not in CONVENTIONS:
+        raise CostlabError(f"{where}: unknown convention {convention!r}{suggest(str(convention), CONVENTIONS)} "
+                           f"(known: {', '.join(CONVENTIONS)})")
+    limits = tuple((LIMITS[key], parse_limit(value, f"{where}: {key}")) for key, value in table.items() if key in LIMITS)
+    if not limits:
+        raise CostlabError(f"{where}: no limit; set at least one of {', '.join(LIMITS)}")
+    if is_module_spec(model) and alpha is not None:
+        raise CostlabError(f"{where}: alpha applies to built-in and TOML models only, not to {model!r}")
+    if is_module_spec(model) and input_shape is None and resolution is None:
+        raise CostlabError(f"{where}: give 'input' (N,C,H,W, e.g. [1, 3, 224, 224]) to count {model!r}")
+    name = table.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise CostlabError(f"{where}: 'name' must be a non-empty string, got {name!r}")
+    name = name.strip() if name else default_name(model, resolution, alpha, input_shape, convention)
+    _check_input_vs_resolution(input_shape, resolution, model, where)
+    return Budget(name, model, limits, resolution, None if alpha is None else float(alpha), input_shape,
+                  convention, line=line, base_dir=base_dir, where=where)
+
+
+def _opt_positive_int(value: Any, what: str) -> Optional[int]:
+    return None if value is None else positive_int(value, what)
+
+
+def parse_input(value: Any, what: str = "input") -> tuple[int, ...]:
+    """An input shape N,C,H,W from a list of ints or a string '1,3,224,224' (or '1x3x224x224')."""
+    return parse_input_shape(value, what, rank=4)
+
+
+def _check_input_vs_resolution(input_shape, resolution, model: str, where: str) -> None:
+    if input_shape is None:
+        return
+    if resolution is not None and input_shape[2:] != (resolution, resolution):
+        raise CostlabError(f"{where}: input {list(input_shape)} disagrees with resolution {resolution}; give one of them")
+    if not is_module_spec(model) and input_shape[2] != input_shape[3]:
+        raise CostlabError(f"{where}: built-in and TOML models take square inputs, got {list(input_shape)}")
+
+
+def is_module_spec(model: str) -> bool:
+    """MODULE:CALLABLE (e.g. 'torchvision.models:resnet18'), as opposed to a built-in name or a .toml path."""
+    return ":" in model and not model.lower().endswith(".toml")
+
+
+def default_name(model: str, resolution=None, alpha=None, input_shape=None, convention=DEFAULT_CONVENTION) -> str:
+    """The model plus whatever settings tell two budgets of it apart: 'mobilenet_v1 (alpha=0.5, resolution=160)'."""
+    parts = []
+    if alpha is not None:
+        parts.append(f"alpha={alpha:g}")
+    if resolution is not None:
+        parts.append(f"resolution={resolution}")
+    if input_shape is not None:
+        parts.append("input=" + dims_text(input_shape))
+    if convention != DEFAULT_CONVENTION:
+        parts.append(f"convention={convention}")
+    return f"{model} ({', '.join(parts)})" if parts else model

@@ -1,0 +1,62 @@
+"""The costlab command line: each command parses, calls one library function, renders.
+
+Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import CostlabError
+
+
+class CostlabGroup(click.Group):
+    """A click group that turns every usage or input error into one line and exit code 2."""
+
+    def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "costlab", standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            fail(exc.format_message())
+        except click.ClickException as exc:
+            fail(exc.format_message())
+        except CostlabError as exc:
+            fail(str(exc))
+        except click.Abort:
+            click.echo("costlab: aborted", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def fail(message: str) -> None:
+    """Print 'costlab: error: message' on one line and exit 2."""
+    line = " ".join(str(message).split())
+    click.echo(f"costlab: error: {line}", err=True)
+    sys.exit(2)
+
+
+@click.group(cls=CostlabGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="costlab", prog_name="costlab")
+def main() -> None:
+    """What a convolutional network, block or layer costs: params, MACs, FLOPs (= 2 x MACs), and why."""
+
+
+def _register() -> None:
+    # Each area keeps its commands in its own module; none of these imports torch at import time, and none
+    # imports this package back (shared options live in cli.options).
+    from .arch import arch, list_command, sweep
+    from .budget import check
+    from .compare import breakeven, compare
+    from .latency import latency
+    from .report import report
+    from .trace import analyze, crosscheck
+
+    for command in (compare, breakeven, check, arch, sweep, list_command, report, crosscheck, analyze, latency):
+        main.add_command(command)
+
+
+_register()

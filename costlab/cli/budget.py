@@ -1,0 +1,43 @@
+"""`costlab check BUDGETS.toml`: assert MAC / FLOP / parameter budgets (exit 0 all hold, 1 any exceeded, 2 bad file)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional
+
+import click
+
+from ..budget.check import check_file
+from ..budget.outputs import check_junit_path, check_summary_path, github_annotations, render_results, write_outputs
+from .options import format_option
+
+
+@click.command("check")
+@click.argument("budget_file", metavar="FILE")
+@click.option("--junit", "junit", metavar="FILE", default=None,
+              help="Also write JUnit XML: one testcase per (budget, limit), a failure per exceeded limit.")
+@format_option
+def check(budget_file: str, junit: Optional[str], fmt: str) -> int:
+    """Check every [[budget]] in FILE; exit 1 naming model and metric when a limit is exceeded.
+
+    With GITHUB_STEP_SUMMARY set, a Markdown table is appended to it; with GITHUB_ACTIONS=true,
+    each exceeded limit is also printed as a ::error annotation.
+    """
+    # Output targets are checked first, then everything is parsed and counted, and only then is
+    # anything written: a bad file or target leaves no half output behind.
+    junit_path = check_junit_path(junit) if junit else None
+    summary_env = os.environ.get("GITHUB_STEP_SUMMARY")
+    summary_path = check_summary_path(summary_env) if summary_env else None
+    results = check_file(budget_file)
+    output = render_results(results, fmt)
+    write_outputs(results, junit_path, summary_path, budget_file)
+    click.echo(output)
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        click.echo(f"costlab: budget exceeded: {r.message()}", err=True)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in github_annotations(results, budget_file):
+            click.echo(line, err=True)
+    sys.stdout.flush()
+    return 1 if failed else 0

@@ -1,0 +1,156 @@
+"""`costlab compare` and `costlab breakeven`: analytic, no torch."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import click
+
+from ..core.checks import positive_int
+from ..errors import CostlabError, require
+from ..io.render import dims_text, emit, grouped_int
+from ..nets.compare import breakeven as breakeven_rows
+from ..nets.compare import check_options_apply, flips, make_setting, runs
+from ..nets.compare import compare as compare_rows
+from .options import chart_option, format_option
+
+
+def _ratio(value: Optional[float]) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+@click.command()
+@click.argument("kinds", nargs=-1, required=True, metavar="KIND...")
+@click.option("--cin", type=int, required=True, help="Input channels M.")
+@click.option("--cout", type=int, required=True, help="Output channels N.")
+@click.option("--kernel", type=int, default=None, help="Kernel size k (a KIND may override: conv:5)  [default: 3].")
+@click.option("--size", type=int, default=None, help="Input height and width  [default: 224].")
+@click.option("--height", type=int, default=None, help="Input height (instead of --size).")
+@click.option("--width", type=int, default=None, help="Input width (instead of --size).")
+@click.option("--stride", type=int, default=1, show_default=True)
+@click.option("--padding", default=None,
+              help="'same' (d(k-1)/2, PyTorch's size rule after it) or an integer, for conv/depthwise/pointwise/dwsep"
+                   "  [default: same].")
+@click.option("--groups", type=int, default=None, help="Groups for conv and bottleneck (ResNeXt)  [default: 1].")
+@click.option("--bias/--no-bias", default=False, show_default=True, help="Conv biases (PyTorch's default is on).")
+@click.option("--expand", type=int, default=None, help="Expansion ratio of mbconv / fused-mbconv  [default: 6].")
+@click.option("--se", type=float, default=None, help="Squeeze-excitation ratio of mbconv blocks (e.g. 0.25).")
+@click.option("--alpha", type=float, default=None, help="Width multiplier: channels become int(alpha * C).")
+@click.option("--rho", type=float, default=None, help="Resolution multiplier: sizes become round(rho * S).")
+@format_option
+@chart_option(help="Also draw params and MACs to FILE.png|.svg.")
+def compare(kinds, cin, cout, kernel, size, height, width, stride, padding, groups, bias, expand, se, alpha, rho, fmt,
+            chart):
+    """Layer and block KINDs side by side: params, MACs, FLOPs (= 2 x MACs) and ratios to the first KIND.
+
+    KINDs: conv, depthwise, pointwise, dwsep, mbconv, fused-mbconv, bottleneck; a kernel variant
+    goes after a colon: conv:5 is one 5x5, conv:3x2 two stacked 3x3 (likewise dwsep:5, dwsep:3x2).
+    conv/depthwise/pointwise/dwsep are bare convolutions (as the MobileNet paper counts them);
+    mbconv, fused-mbconv and bottleneck include their BatchNorms. depthwise maps cin -> cin.
+
+    Example: costlab compare conv dwsep --cin 3 --cout 256
+    """
+    if size is not None and (height is not None or width is not None):
+        raise CostlabError("give either --size or --height/--width, not both")
+    check_options_apply(list(kinds), {"--kernel": kernel, "--groups": groups, "--se": se, "--expand": expand,
+                                      "--padding": padding})
+    kernel = 3 if kernel is None else kernel
+    groups = 1 if groups is None else groups
+    expand = 6 if expand is None else expand
+    padding = "same" if padding is None else padding
+    h = height if height is not None else (size if size is not None else 224)
+    w = width if width is not None else (size if size is not None else 224)
+    setting = make_setting(cin, cout, kernel, h, w, stride, bias, groups, expand, se, alpha, rho, _padding(padding))
+    results = compare_rows(list(kinds), setting)
+    rows = [r.to_dict() for r in results]
+    footer = _closed_form_footer(rows)
+    display = [("name", "kind", None), ("output_shape", "output", dims_text), ("params", "params", grouped_int),
+               ("params_ratio", "params ratio", _ratio), ("macs", "MACs", grouped_int),
+               ("macs_ratio", "MACs ratio", _ratio), ("flops", "FLOPs", grouped_int)]
+    header = (f"M={setting.cin} -> N={setting.cout}, k={setting.kernel}, input {setting.height}x{setting.width}, "
+              f"stride {setting.stride}, bias {'on' if setting.bias else 'off'}")
+    text = emit(fmt, rows, display, footer=footer)
+    click.echo(f"{header}\n\n{text}" if fmt == "table" else text)
+    if chart:
+        from ..plots.compare import compare_chart
+
+        compare_chart(results, chart, f"Compare: {header}")
+
+
+def _padding(text: str) -> Optional[int]:
+    if text == "same":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise CostlabError(f"--padding must be 'same' or an integer >= 0, got {text!r}") from None
+
+
+def _closed_form_footer(rows: list[dict]) -> str:
+    lines = []
+    for row in rows:
+        if "closed_form_macs_ratio" in row:
+            lines.append(f"{row['name']} / {rows[0]['name']} MACs = {row['macs_ratio']:.6f}; "
+                         f"closed form {row['closed_form']} = {row['closed_form_macs_ratio']:.6f}")
+    return "\n".join(lines)
+
+
+def _n_range(text: str) -> list[int]:
+    try:
+        lo, _, hi = text.partition("..")
+        start, stop = int(lo), int(hi or lo)
+    except ValueError:
+        raise CostlabError(f"--n must look like 1..64, got {text!r}") from None
+    require(1 <= start <= stop, f"--n range {text!r} must have 1 <= start <= stop")
+    require(stop - start <= 100_000, f"--n range {text!r} is too long")
+    return list(range(start, stop + 1))
+
+
+@click.command()
+@click.option("--kind", type=click.Choice(["dwsep", "conv"]), default="dwsep", show_default=True,
+              help="Separable (MnasNet's argument) or standard (VGG's argument) convolutions.")
+@click.option("--n", "n_range", default="1..64", show_default=True, help="Output widths N to scan, START..STOP (or one N).")
+@click.option("--cin", type=int, default=None, help="Input channels M  [default: M = N].")
+@click.option("--size", type=int, default=224, show_default=True, help="Input height and width.")
+@format_option
+@chart_option(help="Draw the 5x5 / 3x3x2 MAC ratio to FILE.png|.svg.")
+def breakeven(kind, n_range, cin, size, fmt, chart):
+    """One 5x5 versus two stacked 3x3 (same receptive field) across output widths N: where the cheaper choice flips.
+
+    Separable (MnasNet): C5 = HWM(25 + N) vs C3x2 = 2HWM(9 + N), so one 5x5 is cheaper exactly when N > 7.
+    Standard: 25MN vs 9MN + 9N^2; with M = N two 3x3 are always cheaper (25 vs 18).
+    Exact counts come from the formula registry (the second 3x3 sees N input channels).
+    """
+    if cin is not None:
+        positive_int(cin, "--cin")
+    results = breakeven_rows(kind == "dwsep", _n_range(n_range), cin, size)
+    rows = [r.to_dict() for r in results]
+    summary = _breakeven_summary(kind, results, cin)
+    display = [("n", "N", None), ("m", "M", None), ("macs_5x5", "5x5 MACs", grouped_int),
+               ("macs_3x3x2", "3x3x2 MACs", grouped_int), ("cheaper", "cheaper", None),
+               ("simplified_5x5", "simplified 5x5", grouped_int),
+               ("simplified_3x3x2", "simplified 3x3x2", grouped_int), ("cheaper_simplified", "cheaper (simpl.)", None)]
+    click.echo(emit(fmt, rows, display, footer=summary if fmt in ("table", "markdown") else ""))
+    if chart:
+        from ..plots.compare import breakeven_chart
+
+        label = "depthwise-separable" if kind == "dwsep" else "standard"
+        breakeven_chart(results, chart, f"One 5x5 vs two 3x3, {label} convs, M = {cin or 'N'}, {size}x{size}")
+
+
+def _breakeven_summary(kind: str, rows: list, cin: Optional[int]) -> str:
+    m = f"M = {cin}" if cin else "M = N"
+    formula = ("simplified C5 = HWM(25+N), C3x2 = 2HWM(9+N); exact C3x2 = HW(9M + MN + 9N + N^2)"
+               if kind == "dwsep" else "C5 = 25HWMN, C3x2 = 9HWMN + 9HWN^2")
+    lines = [f"{kind}, {m}: {formula}"]
+    equal = [r.n for r in rows if r.cheaper == "equal"]
+    if equal:
+        lines.append(f"equal cost at N = {', '.join(map(str, equal))}")
+    for label, simplified in (("exact", False), ("simplified", True)):
+        changes = flips(rows, simplified)
+        lines.append(f"cheaper choice flips ({label}): "
+                     + ("; ".join(changes) if changes else f"never; always {runs(rows, simplified)[0].choice}"))
+        last = runs(rows)[-1]
+        if not simplified and last.choice != "equal":
+            lines.append(f"=> {last.choice} is cheaper for every N from {last.first} to {last.last}")
+    return "\n".join(lines)

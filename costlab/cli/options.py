@@ -1,0 +1,32 @@
+"""Options shared by several commands, and the check that a command's optional dependencies are installed."""
+
+from __future__ import annotations
+
+import click
+
+from ..core.conventions import CONVENTIONS, DEFAULT_CONVENTION
+from ..io.render import FORMATS
+
+
+def _chart_path(ctx: click.Context, param: click.Parameter, value):
+    """Check a --chart FILE before any work is done (plots.py does not import matplotlib until it draws)."""
+    if value is None:
+        return None
+    from ..plots.base import check_chart_path
+
+    return check_chart_path(value)
+
+
+def chart_option(*names: str, help: str):
+    """A chart file option (--chart by default): .png or .svg in a writable folder, checked while parsing."""
+    return click.option(*(names or ("--chart",)), type=click.Path(dir_okay=False), default=None,
+                        callback=_chart_path, help=help)
+
+
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
+)
+
+
+convention_option = click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
+                                  show_default=True, help="Counting rules for MACs.")

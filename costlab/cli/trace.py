@@ -1,0 +1,155 @@
+"""`costlab crosscheck` and `costlab analyze`: real models traced and counted (torch is imported only when they run)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..core.conventions import CONVENTIONS
+from ..io.render import counts_text, dims_text, emit, grouped_int, humanize, to_json
+from ..extras import require
+from .options import format_option
+
+TRACER_HELP = ("fvcore: FlopCountAnalysis vs the 'fvcore' convention; torch: FlopCounterMode/2 vs 'paper'; "
+               "ptflops, thop: those tools' own hooks vs the conventions of the same names.")
+
+
+def _signed(n: int) -> str:
+    return "0" if n == 0 else f"{n:+,}"
+
+
+def _summary(result) -> str:
+    verdict = "OK" if result.ok else f"{result.mismatches} MISMATCH{'ES' if result.mismatches > 1 else ''}"
+    return (f"{result.name} @{result.resolution} [{result.source}, tracer {result.tracer} vs convention "
+            f"{result.convention}]: analytic {grouped_int(result.analytic_macs)} MACs, traced "
+            f"{grouped_int(result.traced_macs)} MACs, params {grouped_int(result.analytic_params)} / "
+            f"{grouped_int(result.traced_params)}; {len(result.layers)} layers, {verdict}; "
+            f"uncounted ops: {counts_text(result.uncounted)}")
+
+
+LAYER_DISPLAY = [
+    ("name", "layer", None),
+    ("traced_name", "traced module", None),
+    ("analytic_macs", "analytic MACs", grouped_int),
+    ("traced_macs", "traced MACs", grouped_int),
+    ("difference", "difference", _signed),
+    ("problem", "problem", None),
+]
+
+
+@click.command()
+@click.argument("name", metavar="NAME|all")
+@click.option("--tracer", type=click.Choice(["fvcore", "torch", "ptflops", "thop"]), default="fvcore", show_default=True,
+              help=TRACER_HELP)
+@click.option("--resolution", type=int, default=None, help="Input size  [default: each model's native resolution].")
+@click.option("--source", type=click.Choice(["torchvision", "costlab"]), default="torchvision", show_default=True,
+              help="Trace torchvision's model (weights=None) or costlab's own builder.")
+@click.option("--strict", is_flag=True, help="Also exit 1 if the tracer left any op uncounted (activations, add, mul...).")
+@format_option
+def crosscheck(name, tracer, resolution, source, strict, fmt):
+    """Analytic MACs against a real trace, layer by layer; exit 1 on any mismatch.
+
+    Builds the real model, traces it at batch 1, aligns traced leaf modules with costlab's analytic
+    rows in execution order (op type and input/output shapes must agree, so a misalignment is
+    reported, not hidden) and compares MACs and params per layer. Ops the tracer did not count are
+    listed by name. For `all`, the table shows only mismatching layers (JSON has every layer).
+
+    Example: costlab crosscheck mobilenet_v2 --tracer torch --resolution 224
+    """
+    from ..nets.registry import TORCHVISION_NAMES, get_arch, list_archs
+
+    if name == "all":
+        names = list(TORCHVISION_NAMES) if source == "torchvision" else [a.name for a in list_archs()]
+    else:
+        names = [get_arch(name).name]
+    require("costlab crosscheck")
+    if tracer in ("ptflops", "thop"):
+        require(f"--tracer {tracer}", (tracer,), f"pip install {tracer}")
+    from ..traced.crosscheck import check_model
+
+    results = []
+    if len(names) > 1:
+        with click.progressbar(names, label="tracing", file=sys.stderr, show_pos=True,
+                               item_show_func=lambda n: n or "") as bar:
+            for n in bar:
+                results.append(check_model(n, tracer, resolution, source))
+    else:
+        results.append(check_model(names[0], tracer, resolution, source))
+    if fmt == "json":
+        data = [r.to_dict() for r in results]
+        click.echo(to_json(data if name == "all" else data[0]))
+    else:
+        blocks = []
+        for r in results:
+            rows = [layer.to_dict() for layer in r.layers]
+            if name == "all":
+                rows = [row for row in rows if not row["ok"]]
+            if fmt == "csv":
+                for row in rows:
+                    row["model"] = r.name
+                blocks.append(emit("csv", rows, LAYER_DISPLAY) if rows else "")
+                continue
+            text = emit(fmt, rows, LAYER_DISPLAY) + "\n\n" if rows else ""
+            blocks.append(text + _summary(r))
+        click.echo("\n\n".join(b for b in blocks if b))
+        if fmt == "csv":
+            for r in results:
+                click.echo(_summary(r), err=True)
+    failed = any(not r.ok for r in results) or (strict and any(r.uncounted for r in results))
+    sys.exit(1 if failed else 0)
+
+
+ANALYZE_DISPLAY = [
+    ("name", "layer", None),
+    ("op", "module", None),
+    ("type", "type", None),
+    ("output_shape", "output", dims_text),
+    ("params", "params", grouped_int),
+    ("macs", "MACs", grouped_int),
+]
+
+
+@click.command()
+@click.argument("target", metavar="MODULE:CALLABLE")
+@click.option("--input", "input_text", default="1,3,224,224", show_default=True, help="Input tensor shape, batch first.")
+@click.option("--tracer", type=click.Choice(["auto", "torch", "fvcore", "formulas", "ptflops", "thop"]), default="auto",
+              show_default=True,
+              help="auto: the convention's own (FlopCounterMode for 'paper', costlab's formulas on meta for 'fvcore', "
+                   "the tools themselves for 'ptflops' and 'thop'); formulas prices any convention.")
+@click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=None,
+              help="Counting rules  [default: the tracer's own, 'paper' for auto].")
+@click.option("--device", type=click.Choice(["meta", "cpu"]), default=None,
+              help="meta: no weights or activations are allocated; cpu: real tensors  [default: the tracer's: meta for "
+                   "torch and formulas, cpu for fvcore, ptflops and thop].")
+@click.option("--strict", is_flag=True, help="Exit 1 if any op was left uncounted.")
+@format_option
+def analyze(target, input_text, tracer, convention, device, strict, fmt):
+    """Count any nn.Module: MODULE:CALLABLE is called with no arguments and must return one.
+
+    WARNING: this imports MODULE and runs CALLABLE and the model's forward: it executes that code
+    with your permissions. Only point it at code you trust. The current directory is importable.
+
+    Example: costlab analyze torchvision.models:efficientnet_b7 --input 32,3,600,600
+    """
+    from ..core.shapes import parse_input_shape
+
+    dims = parse_input_shape(input_text, "--input")
+    require("costlab analyze", ("torch",))
+    from ..traced.count import analyze_model
+
+    result = analyze_model(target, dims, tracer, convention, device)
+    data = result.to_dict()
+    if fmt == "json":
+        click.echo(to_json(data))
+    else:
+        footer = (f"{data['name']} input {'x'.join(map(str, dims))}: params {grouped_int(data['params'])}, "
+                  f"MACs {grouped_int(data['macs'])} ({humanize(data['macs'])}), FLOPs {grouped_int(data['flops'])}; "
+                  f"tracer {data['tracer']}, convention {data['convention']}, device {data['device']}; "
+                  f"uncounted ops: {counts_text(data['uncounted_ops'])}")
+        if fmt == "csv":
+            click.echo(emit("csv", data["layers"], ANALYZE_DISPLAY))
+            click.echo(footer, err=True)
+        else:
+            click.echo(emit(fmt, data["layers"], ANALYZE_DISPLAY, footer=footer))
+    sys.exit(1 if strict and data["uncounted_ops"] else 0)

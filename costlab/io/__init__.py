@@ -1,0 +1,1 @@
+"""Input and output: rendering tables, writing files whole or not at all, reading TOML. No torch."""

@@ -1,0 +1,113 @@
+"""Composite blocks as graph nodes built from the primitive layers.
+
+Channel counts are passed in already rounded, so each architecture keeps its own rounding rule
+(nets/scaling.py) and a block is just its structure.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..core.graph import Gate, Layer, Node, Residual, Seq, seq
+from ..core.ops import Activation, AdaptiveAvgPool2d, BatchNorm2d, Conv2d
+from ..core.shapes import as_pair, same_padding
+
+
+def conv(name: str, cin: int, cout: int, kernel=3, stride=1, groups: int = 1, bias: bool = False,
+         padding=None, dilation=1) -> Layer:
+    """A bare Conv2d; padding defaults to 'same' (d * (k - 1) // 2)."""
+    k, d = as_pair(kernel, "kernel"), as_pair(dilation, "dilation")
+    p = same_padding(k, d) if padding is None else as_pair(padding, "padding")
+    return Layer(name, Conv2d(cin, cout, k, as_pair(stride, "stride"), p, d, groups, bias))
+
+
+def conv_bn_act(name: str, cin: int, cout: int, kernel=3, stride=1, groups: int = 1,
+                act: Optional[str] = "relu", bn: bool = True, bias: bool = False, padding=None) -> Seq:
+    """Conv2d -> BatchNorm2d -> activation (torchvision's Conv2dNormActivation); bn/act optional."""
+    return seq(
+        name,
+        conv("conv", cin, cout, kernel, stride, groups, bias, padding),
+        Layer("bn", BatchNorm2d(cout)) if bn else None,
+        Layer("act", Activation(act)) if act else None,
+    )
+
+
+def depthwise_separable(name: str, cin: int, cout: int, kernel=3, stride=1, act: Optional[str] = "relu",
+                        bn: bool = True, bias: bool = False, padding=None) -> Seq:
+    """kxk depthwise (groups = cin) then 1x1 pointwise: k^2*M + M*N weights instead of k^2*M*N."""
+    return seq(
+        name,
+        conv_bn_act("dw", cin, cin, kernel, stride, groups=cin, act=act, bn=bn, bias=bias, padding=padding),
+        conv_bn_act("pw", cin, cout, 1, 1, act=act, bn=bn, bias=bias),
+    )
+
+
+def squeeze_excitation(name: str, channels: int, squeeze: int, act: str = "relu", gate: str = "sigmoid") -> Gate:
+    """x * gate(fc2(act(fc1(avgpool(x))))), fc1/fc2 being 1x1 convs with bias: 2*C*S + C + S params."""
+    return Gate(name, (
+        Layer("avgpool", AdaptiveAvgPool2d()),
+        conv("fc1", channels, squeeze, 1, bias=True),
+        Layer("act", Activation(act)),
+        conv("fc2", squeeze, channels, 1, bias=True),
+        Layer("gate", Activation(gate)),
+    ))
+
+
+def mbconv(name: str, cin: int, cout: int, kernel: int, stride: int, expanded: int, se_channels: int = 0,
+           act: str = "relu6", se_act: str = "relu", se_gate: str = "sigmoid", residual: Optional[bool] = None) -> Node:
+    """Inverted residual: [1x1 expand] -> kxk depthwise -> [SE] -> 1x1 linear project, + x when stride 1 and cin == cout.
+
+    The expand conv is left out when expanded == cin (expansion ratio 1), as in MobileNetV2/V3 and EfficientNet.
+    """
+    children = [
+        conv_bn_act("expand", cin, expanded, 1, act=act) if expanded != cin else None,
+        conv_bn_act("dw", expanded, expanded, kernel, stride, groups=expanded, act=act),
+        squeeze_excitation("se", expanded, se_channels, se_act, se_gate) if se_channels else None,
+        conv_bn_act("project", expanded, cout, 1, act=None),
+    ]
+    return _maybe_residual(name, children, cin, cout, stride, residual)
+
+
+def fused_mbconv(name: str, cin: int, cout: int, kernel: int, stride: int, expanded: int, se_channels: int = 0,
+                 act: str = "silu", se_act: str = "silu", se_gate: str = "sigmoid", residual: Optional[bool] = None) -> Node:
+    """EfficientNetV2's fused block: kxk full conv expand (stride) -> [SE] -> 1x1 project; a single kxk conv when expanded == cin."""
+    if expanded == cin:
+        children = [conv_bn_act("fused", cin, cout, kernel, stride, act=act)]
+    else:
+        children = [
+            conv_bn_act("fused", cin, expanded, kernel, stride, act=act),
+            squeeze_excitation("se", expanded, se_channels, se_act, se_gate) if se_channels else None,
+            conv_bn_act("project", expanded, cout, 1, act=None),
+        ]
+    return _maybe_residual(name, children, cin, cout, stride, residual)
+
+
+def bottleneck(name: str, cin: int, width: int, cout: int, stride: int = 1, groups: int = 1, act: str = "relu") -> Seq:
+    """ResNet/ResNeXt bottleneck: 1x1 reduce -> 3x3 (stride, groups) -> 1x1 expand, + projected shortcut, then ReLU."""
+    shortcut = None
+    if stride != 1 or cin != cout:
+        shortcut = seq("downsample", conv("conv", cin, cout, 1, stride), Layer("bn", BatchNorm2d(cout)))
+    body = Residual("block", (
+        conv_bn_act("reduce", cin, width, 1, act=act),
+        conv_bn_act("conv3", width, width, 3, stride, groups=groups, act=act),
+        conv_bn_act("expand", width, cout, 1, act=None),
+    ), shortcut)
+    return seq(name, body, Layer("act", Activation(act)))
+
+
+def stacked_convs(name: str, cin: int, cout: int, kernel: int, repeats: int, stride: int = 1,
+                  separable: bool = False, bias: bool = False, act: Optional[str] = None, bn: bool = False,
+                  padding=None) -> Seq:
+    """repeats kxk convs in a row (two 3x3 see what one 5x5 sees); the first one maps cin -> cout and takes the stride."""
+    make = depthwise_separable if separable else conv_bn_act
+    return Seq(name, tuple(
+        make(str(i), cin if i == 0 else cout, cout, kernel, stride if i == 0 else 1, act=act, bn=bn, bias=bias,
+             padding=padding)
+        for i in range(repeats)
+    ))
+
+
+def _maybe_residual(name: str, children: list, cin: int, cout: int, stride: int, residual: Optional[bool]) -> Node:
+    parts = tuple(c for c in children if c is not None)
+    use_residual = (stride == 1 and cin == cout) if residual is None else residual
+    return Residual(name, parts) if use_residual else Seq(name, parts)

@@ -1,0 +1,153 @@
+"""Architectures by name or TOML file: list them, turn them into a graph, analyse them, sweep alpha x resolution.
+
+No torch here: the analytic path must answer in well under a second.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+from ..core.analyze import Analysis, analyze
+from ..core.checks import positive_int, positive_number
+from ..core.conventions import DEFAULT_CONVENTION
+from ..core.cost import flops_of
+from ..core.graph import Node
+from ..core.shapes import Shape
+from ..errors import CostlabError, require
+from .model import Arch
+from .network import build_graph, total_stride, width_of
+from .scaling import scale_size_round
+from .tables import ARCHS, TORCHVISION_NAMES
+
+__all__ = ["ARCHS", "TORCHVISION_NAMES", "ArchInfo", "SweepPoint", "list_archs", "get_arch", "arch_graph",
+           "analyze_arch", "sweep"]
+
+ArchLike = Union[str, Path, Arch]
+
+
+@dataclass(frozen=True)
+class ArchInfo:
+    """A built-in architecture as `costlab list` shows it."""
+
+    name: str
+    family: str
+    resolution: int
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "family": self.family, "resolution": self.resolution}
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One (alpha, resolution) of a sweep."""
+
+    alpha: float
+    resolution: int
+    params: int
+    macs: int
+
+    @property
+    def flops(self) -> int:
+        return flops_of(self.macs)
+
+    def to_dict(self) -> dict:
+        return {"alpha": self.alpha, "resolution": self.resolution, "params": self.params, "macs": self.macs,
+                "flops": self.flops}
+
+
+@dataclass(frozen=True)
+class Built:
+    """An architecture's graph at a setting, its input shape, and the setting."""
+
+    node: Node
+    input_shape: Shape
+    arch: Arch
+    alpha: float
+    width_mult: float
+
+    @property
+    def resolution(self) -> int:
+        return self.input_shape.h
+
+
+def list_archs() -> list[ArchInfo]:
+    """Every built-in architecture with its family and native (paper) resolution."""
+    return [ArchInfo(a.name, a.family, a.resolution) for a in ARCHS.values()]
+
+
+def get_arch(name_or_path: ArchLike) -> Arch:
+    """A built-in architecture by name, or one loaded from a .toml file."""
+    if isinstance(name_or_path, Arch):
+        return name_or_path
+    key = str(name_or_path)
+    if key in ARCHS:
+        return ARCHS[key]
+    if key.endswith(".toml") or Path(key).is_file():
+        from .spec import load_arch
+
+        return load_arch(key)
+    close = difflib.get_close_matches(key, list(ARCHS), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(ARCHS)}"
+    raise CostlabError(f"unknown architecture {key!r}{hint} (or give a FILE.toml)")
+
+
+def resolve_resolution(arch: Arch, resolution: Optional[int], rho: Optional[float]) -> int:
+    """--resolution R, or round(rho * native), or the native (paper) resolution."""
+    if resolution is not None and rho is not None:
+        raise CostlabError("give either a resolution or rho, not both")
+    if rho is not None:
+        return max(1, scale_size_round(arch.resolution, positive_number(rho, "rho")))
+    if resolution is None:
+        return arch.resolution
+    return positive_int(resolution, "resolution")
+
+
+def check_resolution(arch: Arch, size: int) -> None:
+    """Every stride must see at least one pixel: the input has to be at least the product of the strides."""
+    stride = total_stride(arch)
+    require(size >= stride, f"resolution {size} is too small for {arch.name}: its strides divide the input by {stride}, "
+                            f"so it needs at least {stride}")
+
+
+def arch_graph(name_or_toml_path: ArchLike, alpha: Optional[float] = None, resolution: Optional[int] = None,
+               rho: Optional[float] = None, depth: Optional[float] = None) -> Built:
+    """The graph of an architecture at width alpha and depth multiplier depth (each times the variant's own), and
+    its input shape. Repeats per stage become ceil(n * depth_mult), EfficientNet's rule."""
+    arch = get_arch(name_or_toml_path)
+    if alpha is not None:
+        positive_number(alpha, "alpha")
+    if depth is not None:
+        arch = replace(arch, depth_mult=arch.depth_mult * positive_number(depth, "depth"))
+    size = resolve_resolution(arch, resolution, rho)
+    check_resolution(arch, size)
+    node = build_graph(arch, alpha)
+    return Built(node, Shape(arch.in_channels, size, size), arch, 1.0 if alpha is None else alpha,
+                 width_of(arch, alpha))
+
+
+def analyze_arch(name_or_toml_path: ArchLike, alpha: Optional[float] = None, resolution: Optional[int] = None,
+                 rho: Optional[float] = None, convention: str = DEFAULT_CONVENTION, batch: int = 1,
+                 depth: Optional[float] = None) -> Analysis:
+    """Per-layer rows and totals of an architecture."""
+    positive_int(batch, "batch")
+    built = arch_graph(name_or_toml_path, alpha, resolution, rho, depth)
+    return analyze(built.node, built.input_shape, convention, built.arch.name, batch, built.alpha)
+
+
+def sweep(name_or_toml_path: ArchLike, alphas: Sequence[float], resolutions: Sequence[int],
+          convention: str = DEFAULT_CONVENTION) -> list[SweepPoint]:
+    """One point per (alpha, resolution): params, macs, flops. The graph is built once per alpha."""
+    arch = get_arch(name_or_toml_path)
+    require(len(alphas) > 0 and len(resolutions) > 0, "a sweep needs at least one alpha and one resolution")
+    points = []
+    for alpha in alphas:
+        node = arch_graph(arch, alpha, arch.resolution).node
+        for size in resolutions:
+            size = resolve_resolution(arch, size, None)
+            check_resolution(arch, size)
+            a = analyze(node, Shape(arch.in_channels, size, size), convention, arch.name, 1, alpha)
+            points.append(SweepPoint(alpha, size, a.params, a.macs))
+    return points

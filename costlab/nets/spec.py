@@ -1,0 +1,196 @@
+"""User architectures in TOML, loaded onto the same dataclasses as the built-ins (strict).
+
+Unknown keys, wrong types and impossible shapes raise a CostlabError naming the file, the key and,
+where it can be found, the line. Layout (see specs/examples/)::
+
+    name = "tiny_mbconv"          # required
+    family = "custom"             # optional label
+    resolution = 160              # required: the native input size
+    rules = "efficientnet"        # a preset (mobilenet_v1, mobilenet_v2, mobilenet_v3, mnasnet, efficientnet,
+                                  # resnet) or a [rules] table: preset = ..., plus any Rules field to override
+    width_mult = 1.0              # optional; depth_mult, in_channels likewise
+    [stem]        channels, kernel, stride, act, maxpool
+    [[stages]]    block, channels, repeats, stride, kernel, expand, expanded, se, act, groups
+    [head]        channels | per_input, scale, act          (optional; no head conv without it)
+    [classifier]  classes, hidden, hidden_act, pool           (optional)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Optional
+
+from ..errors import CostlabError
+from ..io.toml import key_line, load as load_toml
+from .model import Arch, ArchError, Classifier, Head, Stage, Stem
+from .network import total_stride
+from .scaling import Rules
+
+INT, FLOAT, STR, BOOL, INTS = "an integer", "a number", "a string", "true or false", "a list of integers"
+
+TOP = {"name": STR, "family": STR, "resolution": INT, "rules": None, "width_mult": FLOAT, "depth_mult": FLOAT,
+       "in_channels": INT, "stem": dict, "stages": list, "head": dict, "classifier": dict}
+SCHEMAS: dict[str, dict[str, str]] = {
+    "stem": {"channels": INT, "kernel": INT, "stride": INT, "act": STR, "maxpool": BOOL},
+    "stages": {"block": STR, "channels": INT, "repeats": INT, "stride": INT, "kernel": INT, "expand": FLOAT,
+               "expanded": INT, "se": BOOL, "act": STR, "groups": INT},
+    "head": {"channels": INT, "per_input": INT, "scale": STR, "act": STR},
+    "classifier": {"classes": INT, "hidden": INTS, "hidden_act": STR, "pool": STR},
+    "rules": {"preset": STR, "width": STR, "expand": STR, "act": STR, "se": STR, "se_act": STR, "se_gate": STR},
+}
+REQUIRED = {"stem": ("channels",), "stages": ("block", "channels"), "head": (), "classifier": (), "rules": ()}
+
+
+class _Ctx:
+    """The file being read, to name it and find the line of a key."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path, self.text = path, text
+
+    def line_of(self, table: str, index: Optional[int], key: Optional[str]) -> Optional[int]:
+        return key_line(self.text, table, index, key)
+
+    def error(self, message: str, table: str = "", index: Optional[int] = None, key: Optional[str] = None) -> CostlabError:
+        where = table + (f"[{index}]" if index is not None else "")
+        where = f"{where}.{key}" if where and key else (key or where)
+        line = self.line_of(table, index, key) if (table or key) else None
+        if line is None and table and key:  # a defaulted key is not in the file: point at its table instead
+            line = self.line_of(table, index, None)
+        loc = f"{self.path}:{line}" if line else self.path
+        return CostlabError(f"{loc}: {where}: {message}" if where else f"{loc}: {message}")
+
+
+def load_arch(path: str | Path) -> Arch:
+    """Read a TOML architecture file into an Arch; every problem is one CostlabError naming file and key."""
+    data, text = load_toml(path, "architecture file")
+    ctx = _Ctx(str(path), text)
+    arch = _arch(data, ctx)
+    _check_shapes(arch, ctx)
+    return arch
+
+
+def _arch(data: dict, ctx: _Ctx) -> Arch:
+    for key, value in data.items():
+        if key not in TOP:
+            raise ctx.error(f"unknown key; known: {', '.join(TOP)}", key=key)
+    for key in ("name", "resolution", "stem", "stages"):
+        if key not in data:
+            raise ctx.error(f"missing required key {key!r}")
+    for key in ("name", "family", "resolution", "width_mult", "depth_mult", "in_channels"):
+        if key in data:
+            _check_type(data[key], TOP[key], ctx, "", None, key)
+    for key in ("stem", "head", "classifier"):
+        if key in data and not isinstance(data[key], dict):
+            raise ctx.error(f"must be a table [{key}]", key=key)
+    stages = data["stages"]
+    if not isinstance(stages, list) or not stages or not all(isinstance(s, dict) for s in stages):
+        raise ctx.error("must be one or more [[stages]] tables", key="stages")
+    rules = _rules(data.get("rules", "efficientnet"), ctx)
+    stem = _make(Stem, "stem", None, data["stem"], ctx)
+    stage_rows = tuple(_make(Stage, "stages", i, s, ctx) for i, s in enumerate(stages))
+    head = _make(Head, "head", None, data.get("head", {}), ctx)
+    classifier = _make(Classifier, "classifier", None, data.get("classifier", {}), ctx)
+    top = {k: data[k] for k in ("width_mult", "depth_mult", "in_channels") if k in data}
+    try:
+        return Arch(data["name"], data.get("family", "custom"), data["resolution"], stem, stage_rows, head,
+                    classifier, rules, **top)
+    except CostlabError as exc:
+        raise ctx.error(str(exc)) from None
+
+
+def _rules(value: Any, ctx: _Ctx) -> Rules:
+    from .tables import RULE_PRESETS
+
+    as_table = isinstance(value, dict)
+    if isinstance(value, str):
+        value = {"preset": value}
+    if not isinstance(value, dict):
+        raise ctx.error("must be a preset name or a [rules] table", key="rules")
+    fields = _fields(value, "rules", None, ctx)
+    preset = fields.pop("preset", "efficientnet")
+    if preset not in RULE_PRESETS:
+        where = {"table": "rules", "key": "preset"} if as_table else {"key": "rules"}
+        raise ctx.error(f"unknown preset {preset!r}; known: {', '.join(RULE_PRESETS)}", **where)
+    try:
+        return replace(RULE_PRESETS[preset], **fields)
+    except CostlabError as exc:
+        raise ctx.error(str(exc), table="rules") from None
+
+
+def _fields(table: dict, name: str, index: Optional[int], ctx: _Ctx) -> dict:
+    schema = SCHEMAS[name]
+    for key in table:
+        if key not in schema:
+            raise ctx.error(f"unknown key; known: {', '.join(schema)}", name, index, key)
+    for key in REQUIRED[name]:
+        if key not in table:
+            raise ctx.error(f"missing required key {key!r}", name, index)
+    out = {}
+    for key, value in table.items():
+        _check_type(value, schema[key], ctx, name, index, key)
+        out[key] = tuple(value) if schema[key] == INTS else value
+    return out
+
+
+def _make(cls, name: str, index: Optional[int], table: dict, ctx: _Ctx):
+    fields = _fields(table, name, index, ctx)
+    try:
+        return cls(**fields)
+    except CostlabError as exc:
+        raise ctx.error(str(exc), name, index) from None
+
+
+def _check_type(value: Any, kind: str, ctx: _Ctx, table: str, index: Optional[int], key: str) -> None:
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    ok = {
+        INT: is_int,
+        FLOAT: is_int or (isinstance(value, float) and not isinstance(value, bool)),
+        STR: isinstance(value, str),
+        BOOL: isinstance(value, bool),
+        INTS: isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value),
+    }[kind]
+    if not ok:
+        raise ctx.error(f"must be {kind}, got {value!r}", table, index, key)
+
+
+def _check_shapes(arch: Arch, ctx: _Ctx) -> None:
+    """Build and walk the network once at its native resolution, so impossible shapes fail at load time, naming the
+    key (and line) that causes them."""
+    from ..core.graph import ShapeError, walk
+    from .registry import arch_graph
+
+    _check_strides(arch, ctx)
+    try:
+        built = arch_graph(arch)
+        node, x = built.node, built.input_shape
+    except ArchError as exc:
+        raise ctx.error(f"impossible shape: {exc.detail}", exc.table, exc.index, exc.key) from None
+    except CostlabError as exc:
+        raise ctx.error(f"impossible shape: {exc}") from None
+    try:
+        walk(node, x, "paper")
+    except ShapeError as exc:  # name the table the failing layer comes from
+        part = exc.path.split(".")[0]
+        stage = re.fullmatch(r"stage(\d+)", part)
+        table, index = ("stages", int(stage.group(1)) - 1) if stage else (part, None)
+        raise ctx.error(f"impossible shape: {exc}", table, index) from None
+
+
+def _check_strides(arch: Arch, ctx: _Ctx) -> None:
+    """The strides multiplied together must not exceed the resolution: name the stride that first makes them."""
+    total = total_stride(arch)
+    if arch.resolution >= total:
+        return
+    steps = [("stem", None, "stride", f"stem stride {arch.stem.stride}", arch.stem.stride)]
+    if arch.stem.maxpool:
+        steps.append(("stem", None, "maxpool", "the stem's max pool (stride 2)", 2))
+    steps += [("stages", i, "stride", f"stride {s.stride}", s.stride) for i, s in enumerate(arch.stages)]
+    product = 1
+    for table, index, key, what, stride in steps:
+        product *= stride
+        if product > arch.resolution:
+            raise ctx.error(f"impossible shape: resolution {arch.resolution} is too small: {what} brings the input's "
+                            f"total downsampling to {product} here (all strides together: {total}), so resolution "
+                            f"must be at least {total}, or lower this stride", table, index, key)

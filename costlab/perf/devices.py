@@ -1,0 +1,196 @@
+"""Device profiles for the roofline latency model: TOML files in specs/devices/, or `host`, measured here.
+
+A profile gives peak FLOP/s, memory bandwidth (bytes/s) and a fixed per-op overhead (s); optional
+fields refine it: the throughput depthwise and 1x1 convolutions actually reach, a fixed overhead per layer
+type (table [overhead_by_type]: framework dispatch and kernel set-up differ a lot between a ReLU
+and a oneDNN depthwise conv), and a cache size with the bandwidth traffic that fits in it sees.
+Loading is strict: unknown or missing fields and non-positive numbers are CostlabErrors naming the
+file and the field. `host` is calibrated by short torch microbenchmarks and cached per thread count.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from ..core.vocab import ACTIVATIONS, LAYER_TYPES
+from ..errors import CostlabError
+from ..io.files import write_whole
+from ..io.toml import load as load_toml, parse as parse_toml
+
+# the shipped spec-sheet profiles: package data, so a non-editable install has them too
+PROFILES = "costlab.perf.profiles"
+REQUIRED = ("peak_flops", "memory_bandwidth", "overhead_s")
+OPTIONAL = ("depthwise_flops", "pointwise_flops", "cache_bytes", "cache_bandwidth", "first_touch_bandwidth", "threads")
+TEXT = ("name", "description", "source")
+TABLE = "overhead_by_type"
+BW_TABLE = "bandwidth_by_kernel"
+# a type without its own overhead borrows the one of the kernel that computes it
+OVERHEAD_FALLBACK = {"se": "pointwise", "grouped": "conv"}
+
+
+@dataclass(frozen=True)
+class Device:
+    name: str
+    peak_flops: float
+    memory_bandwidth: float
+    overhead_s: float
+    depthwise_flops: Optional[float] = None
+    pointwise_flops: Optional[float] = None
+    cache_bytes: Optional[float] = None
+    cache_bandwidth: Optional[float] = None
+    first_touch_bandwidth: Optional[float] = None
+    threads: Optional[int] = None
+    description: str = ""
+    source: str = ""
+    overhead_by_type: dict = field(default_factory=dict)
+    bandwidth_by_kernel: dict = field(default_factory=dict)
+
+    def flops_for(self, layer_type: str) -> float:
+        """FLOP/s a layer type can reach: depthwise and 1x1 convs (pointwise, SE) their own if the profile
+        has them, everything else the peak."""
+        if layer_type == "depthwise" and self.depthwise_flops:
+            return self.depthwise_flops
+        if layer_type in ("pointwise", "se") and self.pointwise_flops:
+            return self.pointwise_flops
+        return self.peak_flops
+
+    def bandwidth_for(self, nbytes: int, kernel: Optional[str] = None) -> float:
+        """Bytes/s for a layer moving nbytes: the cache's if it fits in the cache, else memory's,
+        capped by what the kernel itself streams at (an exp per element keeps SiLU below copy speed)."""
+        bandwidth = self.memory_bandwidth
+        if self.cache_bytes and self.cache_bandwidth and nbytes <= self.cache_bytes:
+            bandwidth = self.cache_bandwidth
+        if kernel in self.bandwidth_by_kernel:
+            bandwidth = min(bandwidth, self.bandwidth_by_kernel[kernel])
+        return bandwidth
+
+    def workspace_seconds(self, nbytes: float) -> float:
+        """Seconds to fill and drain a conv's workspace of nbytes (oneDNN's blocked copies of input and output,
+        or an im2col buffer): each byte written once and read once, 2 * nbytes / bandwidth_for(2 * nbytes)."""
+        return 2 * nbytes / self.bandwidth_for(2 * nbytes) if nbytes else 0.0
+
+    def overhead_for(self, layer_type: str) -> float:
+        """Fixed seconds per layer of a type: its own overhead if the profile has one, else overhead_s."""
+        for key in (layer_type, OVERHEAD_FALLBACK.get(layer_type)):
+            if key in self.overhead_by_type:
+                return self.overhead_by_type[key]
+        return self.overhead_s
+
+
+def _shipped() -> dict[str, object]:
+    """Shipped profile name -> its resource."""
+    from importlib.resources import files
+
+    return {p.name[:-5]: p for p in files(PROFILES).iterdir() if p.name.endswith(".toml")}
+
+
+def known_devices() -> list[str]:
+    return ["host"] + sorted(_shipped())
+
+
+def _number(data: dict, key: str, where: str) -> float:
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
+        raise CostlabError(f"{where}: field {key!r} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def device_from_dict(data: dict, where: str) -> Device:
+    """Validate a parsed profile; where names the file in every error."""
+    known = TEXT + REQUIRED + OPTIONAL + (TABLE, BW_TABLE)
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise CostlabError(f"{where}: unknown field {unknown[0]!r}; known: {', '.join(known)}")
+    for key in REQUIRED:
+        if key not in data:
+            raise CostlabError(f"{where}: missing field {key!r}")
+    for key in TEXT:
+        if key in data and not isinstance(data[key], str):
+            raise CostlabError(f"{where}: field {key!r} must be a string, got {data[key]!r}")
+    values = {key: _number(data, key, where) for key in REQUIRED + OPTIONAL if key in data}
+    if ("cache_bytes" in values) != ("cache_bandwidth" in values):
+        raise CostlabError(f"{where}: fields 'cache_bytes' and 'cache_bandwidth' go together")
+    if "threads" in values:
+        if not float(values["threads"]).is_integer():
+            raise CostlabError(f"{where}: field 'threads' must be a positive integer, got {data['threads']!r}")
+        values["threads"] = int(values["threads"])
+    overheads = _table(data, TABLE, tuple(LAYER_TYPES), "layer type = seconds", where)
+    bandwidths = _table(data, BW_TABLE, tuple(LAYER_TYPES) + ACTIVATIONS, "kernel = bytes/s", where)
+    name = data.get("name") or Path(where).stem
+    return Device(name=name, description=data.get("description", ""), source=data.get("source", ""),
+                  overhead_by_type=overheads, bandwidth_by_kernel=bandwidths, **values)
+
+
+def _table(data: dict, table_name: str, keys: tuple, what: str, where: str) -> dict:
+    table = data.get(table_name, {})
+    if not isinstance(table, dict):
+        raise CostlabError(f"{where}: {table_name!r} must be a table of {what}")
+    for key in table:
+        if key not in keys:
+            raise CostlabError(f"{where}: unknown key {key!r} in [{table_name}]; known: {', '.join(keys)}")
+    return {key: _number(table, key, f"{where}: [{table_name}]") for key in table}
+
+
+def load_device_file(path: str | Path) -> Device:
+    """A profile from a TOML file; every problem is a one-line CostlabError naming the file."""
+    data, _ = load_toml(path, "device profile")
+    return device_from_dict(data, str(path))
+
+
+def load_device(spec: str, threads: int = 1, recalibrate: bool = False) -> Device:
+    """`host` (calibrated, cached), a built-in profile name, or a path to a TOML profile."""
+    if spec == "host":
+        return host_device(threads, recalibrate)
+    shipped = _shipped()
+    if spec in shipped:
+        text = shipped[spec].read_text(encoding="utf-8")
+        return device_from_dict(parse_toml(text, spec), spec)
+    if spec.endswith(".toml") or os.sep in spec:
+        return load_device_file(spec)  # says whether it is missing, a directory, not UTF-8 or not TOML
+    raise CostlabError(f"unknown device profile {spec!r}; known: {', '.join(known_devices())} or a FILE.toml")
+
+
+def cache_dir() -> Path:
+    """$COSTLAB_CACHE_DIR, else $XDG_CACHE_HOME/costlab, else ~/.cache/costlab."""
+    if os.environ.get("COSTLAB_CACHE_DIR"):
+        return Path(os.environ["COSTLAB_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "costlab"
+
+
+def host_device(threads: int = 1, recalibrate: bool = False) -> Device:
+    """The host's profile for a thread count: read from the cache, else measured (a few seconds) and cached."""
+    path = cache_dir() / f"host-{threads}.toml"
+    if path.is_file() and not recalibrate:
+        return load_device_file(path)
+    from ..extras import require
+
+    require("calibrating the host profile", ("torch",),
+            f"pip install 'costlab[trace]', or use a shipped profile: --device {known_devices()[1]}")
+    from .calibrate import calibrate_host
+
+    device = calibrate_host(threads)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_whole(path, device_toml(device), "device profile cache")
+    except (OSError, CostlabError):
+        pass  # an unwritable cache only costs a recalibration next time
+    return device
+
+
+def device_toml(device: Device) -> str:
+    """The profile as TOML that load_device_file reads back to the same Device."""
+    lines = []
+    for key in TEXT + REQUIRED + OPTIONAL:
+        value = getattr(device, key)
+        if value is None or value == "":
+            continue
+        lines.append(f'{key} = "{value}"' if isinstance(value, str) else f"{key} = {value!r}")
+    for table, values in ((TABLE, device.overhead_by_type), (BW_TABLE, device.bandwidth_by_kernel)):
+        if values:
+            lines.append(f"\n[{table}]")
+            lines += [f"{key} = {value!r}" for key, value in values.items()]
+    return "\n".join(lines) + "\n"

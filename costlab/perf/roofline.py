@@ -1,0 +1,93 @@
+"""Roofline latency per layer (Williams et al.'s roofline plus a fixed cost per op). Torch-free.
+
+    t = overhead(type) + max(FLOPs / peak(type), memory) + 2 * workspace / bandwidth + fresh / first_touch
+    memory = activation bytes / bandwidth(activation bytes, kernel) + weight bytes / memory bandwidth
+
+A layer is compute-bound when the FLOP term is the larger one, memory-bound otherwise; a conv's workspace
+(oneDNN's blocked copies of input and output, or im2col) is written and read once more; the last term
+charges the page faults of outputs and workspaces that grow the pass's live memory past its earlier peak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Optional
+
+from ..core.analyze import Analysis
+from ..core.cost import flops_of
+from ..core.graph import Row
+from ..core.ops import Activation
+from ..core.traffic import DEFAULT_DTYPE_BYTES, intensity
+from .devices import Device
+from .memory import conv_workspace, fresh_bytes
+
+
+@dataclass
+class LayerLatency:
+    """One layer's predicted latency and what it comes from; measured_ms once timed."""
+
+    name: str
+    type: str
+    op: str
+    macs: int
+    flops: int
+    bytes: int
+    intensity: float
+    attainable_flops: float
+    bound: str
+    first_touch_bytes: int
+    workspace_bytes: int
+    predicted_ms: float
+    measured_ms: Optional[float] = None
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        if self.measured_ms is None:
+            del out["measured_ms"]
+        return out
+
+
+def kernel_of(row: Row) -> str:
+    """What streams a layer's data, for the device's per-kernel bandwidth: its activation function, else its type."""
+    return row.op.function if isinstance(row.op, Activation) else row.type
+
+
+def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES, batch: int = 1,
+                fresh: int = 0, workspace: int = 0) -> LayerLatency:
+    """One layer: macs, bytes, intensity = FLOPs / bytes, bound,
+    predicted_ms = overhead + max(compute, memory) + 2 * workspace / bandwidth + fresh / first_touch_bandwidth.
+
+    fresh is the bytes of newly mapped memory the output lands in; workspace the bytes of a conv's
+    temporary copies (memory.conv_workspace), written and read once before or after the kernel proper,
+    so added to it rather than overlapped.
+    """
+    macs = row.macs * batch
+    flops = flops_of(macs)
+    traffic = row.traffic
+    weight_bytes = traffic.weights * dtype_bytes  # read once per batch
+    activation_bytes = traffic.activations * dtype_bytes * batch
+    nbytes = weight_bytes + activation_bytes
+    peak = device.flops_for(row.type)
+    bandwidth = device.bandwidth_for(activation_bytes, kernel_of(row))
+    compute_s = flops / peak
+    # the previous layer just wrote this layer's input, so feature maps come from cache when they fit;
+    # weights are read once per pass and stream from memory
+    memory_s = activation_bytes / bandwidth + weight_bytes / device.memory_bandwidth
+    first_touch_s = fresh / device.first_touch_bandwidth if device.first_touch_bandwidth else 0.0
+    workspace_s = device.workspace_seconds(workspace)
+    return LayerLatency(
+        row.name, row.type, row.op_name, macs, flops, nbytes, intensity(flops, nbytes),
+        min(peak, flops / memory_s) if memory_s else peak, "compute" if compute_s > memory_s else "memory",
+        fresh, workspace,
+        1e3 * (device.overhead_for(row.type) + max(compute_s, memory_s) + workspace_s + first_touch_s))
+
+
+def predict(analysis: Analysis, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES,
+            threads: Optional[int] = None) -> list[LayerLatency]:
+    """predict_row for every layer of an analysed network, in execution order; threads (default: the device's,
+    else 1) picks the conv path whose workspace counts in the live set (first touch)."""
+    threads = threads or device.threads or 1
+    b = analysis.batch
+    fresh = fresh_bytes(analysis.rows, dtype_bytes, threads, b)
+    return [predict_row(r, device, dtype_bytes, b, fresh.get(r.name, 0) * b,
+                        conv_workspace(r, threads, b) * dtype_bytes * b) for r in analysis.rows]

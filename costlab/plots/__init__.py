@@ -1,0 +1,1 @@
+"""matplotlib charts, imported lazily; every chart byte-reproducible."""

@@ -1,0 +1,160 @@
+"""Charts of one network: MACs per layer, cost by stage, and width x resolution scaling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from ..core.vocab import LAYER_TYPES as TYPE_LABELS
+from ..io.render import humanize, share
+from .base import PALETTE, log_axis, pyplot, save, si_formatter
+
+
+# one colour per layer type, the same in every chart (the Okabe-Ito yellow is left out: too light on white)
+TYPE_COLOURS = {
+    "pointwise": PALETTE[0],
+    "depthwise": PALETTE[1],
+    "conv": PALETTE[3],
+    "grouped": PALETTE[4],
+    "linear": PALETTE[2],
+    "se": PALETTE[5],
+}
+
+
+def _stage_spans(stages: Sequence[str]) -> list[tuple[str, int, int]]:
+    """Consecutive runs of the same stage as (stage, first index, last index + 1)."""
+    spans: list[tuple[str, int, int]] = []
+    for i, stage in enumerate(stages):
+        if spans and spans[-1][0] == stage:
+            spans[-1] = (stage, spans[-1][1], i + 1)
+        else:
+            spans.append((stage, i, i + 1))
+    return spans
+
+
+def layer_chart(rows: Sequence, title: str, batch: int = 1):
+    """MACs of every layer (Row) that has any, in execution order, one bar per layer coloured by layer type; stages shaded."""
+    from matplotlib.patches import Patch
+
+    layers = [r for r in rows if r.macs]
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(10, 4.6))
+    x = list(range(len(layers)))
+    values = [layer.macs * batch for layer in layers]
+    colours = [TYPE_COLOURS.get(layer.type, "#777777") for layer in layers]
+    # many thin bars: no antialiasing, or neighbouring bars blur into uneven stripes
+    ax.bar(x, values, width=0.85 if len(layers) < 80 else 0.8, color=colours, linewidth=0,
+           antialiased=len(layers) < 80)
+    top = max(values) if values else 1
+    spans = _stage_spans([layer.stage for layer in layers])
+    narrow = max(3.0, len(layers) / 40)
+    stagger = 0
+    for i, (stage, start, stop) in enumerate(spans):
+        if i % 2:
+            ax.axvspan(start - 0.5, stop - 0.5, color="#000000", alpha=0.06, linewidth=0)
+        # labels of narrow neighbouring stages alternate between two heights so they never touch
+        stagger = stagger + 1 if stop - start < narrow else 0
+        height = 1.10 if stagger and stagger % 2 == 0 else 1.19
+        ax.text((start + stop - 1) / 2, top * height, str(i), ha="center", va="center", fontsize=8, color="#444444")
+    ax.set_xlim(-1.5, len(layers) + 0.5)
+    ax.set_ylim(0, top * 1.25)
+    ax.yaxis.set_major_formatter(si_formatter())
+    ax.set_xlabel("layer (execution order; shaded bands and numbers above = stages, in order)")
+    ax.set_ylabel("MACs per layer (batch 1)")
+    ax.set_title(title)
+    ax.grid(axis="x", visible=False)
+    present = [t for t in TYPE_COLOURS if any(layer.type == t for layer in layers)]
+    ax.legend(handles=[Patch(color=TYPE_COLOURS[t], label=TYPE_LABELS[t]) for t in present], loc="upper left",
+              ncol=len(present), fontsize=9, framealpha=0.9, bbox_to_anchor=(0, -0.13))
+    fig.tight_layout()
+    return fig
+
+
+def stage_chart(stages: Sequence, title: str):
+    """Two horizontal bar panels, MACs and params per stage (Groups, top to bottom in execution order), each with its share."""
+    plt = pyplot()
+    labels = [f"{i}: {s.label}" for i, s in enumerate(stages)]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.32 * len(stages) + 1.6), sharey=True)
+    for ax, key, label, colour in ((axes[0], "macs", "MACs (batch 1)", PALETTE[1]),
+                                   (axes[1], "params", "Parameters", PALETTE[0])):
+        values = [getattr(s, key) for s in stages]
+        y = list(range(len(stages)))
+        ax.barh(y, values, color=colour, height=0.7)
+        total = sum(values) or 1
+        for yi, value in zip(y, values):
+            ax.annotate(share(value / total), (value, yi), xytext=(3, 0), textcoords="offset points", va="center",
+                        fontsize=8)
+        ax.set_xlim(0, max(values or [1]) * 1.22)
+        ax.xaxis.set_major_formatter(si_formatter())
+        ax.set_xlabel(label)
+        ax.set_title(label.split(" (")[0] + " by stage")
+        ax.grid(axis="y", visible=False)
+    axes[0].set_yticks(list(range(len(stages))), labels)
+    axes[0].invert_yaxis()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def scaling_chart(grid: Sequence, base_alpha: float, base_resolution: int, title: str):
+    """MACs against input resolution, one line per width multiplier alpha (params in the legend); the default marked."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.6))
+    alphas = sorted({row.alpha for row in grid})
+    markers = "osD^v<>"
+    for i, alpha in enumerate(alphas):
+        rows = sorted((r for r in grid if r.alpha == alpha), key=lambda r: r.resolution)
+        params = rows[0].params
+        ax.plot([r.resolution for r in rows], [r.macs for r in rows], marker=markers[i % len(markers)],
+                color=PALETTE[i % len(PALETTE)], linewidth=1.8, label=f"alpha {alpha:g} ({humanize(params)} params)")
+    base = [r for r in grid if r.alpha == base_alpha and r.resolution == base_resolution]
+    if base:
+        ax.plot([base[0].resolution], [base[0].macs], marker="*", markersize=16, color="#000000",
+                linestyle="none", label=f"default ({base_resolution}, alpha {base_alpha:g})", zorder=5)
+    ax.set_yscale("log")
+    log_axis(ax.yaxis)
+    resolutions = sorted({row.resolution for row in grid})
+    ax.set_xticks(resolutions)
+    ax.set_xlabel("input resolution (pixels, square)")
+    ax.set_ylabel("MACs (batch 1, log scale)")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=9, bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    return fig
+
+
+def sweep_chart(rows: Sequence, path: str | Path, title: str) -> Path:
+    """`costlab sweep --chart`: MACs against resolution (one line per alpha) and params against alpha (SweepPoints)."""
+    plt = pyplot()
+    alphas = sorted({r.alpha for r in rows})
+    resolutions = sorted({r.resolution for r in rows})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [3, 2]})
+    markers = "osD^v<>p"
+    for i, alpha in enumerate(alphas):
+        line = sorted((r for r in rows if r.alpha == alpha), key=lambda r: r.resolution)
+        left.plot([r.resolution for r in line], [r.macs for r in line], marker=markers[i % len(markers)],
+                  color=PALETTE[i % len(PALETTE)], linewidth=1.8, label=f"alpha {alpha:g}")
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    left.set_yscale("log")
+    left.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    left.yaxis.set_major_formatter(si_formatter())
+    left.yaxis.set_minor_formatter(NullFormatter())
+    left.set_xticks(resolutions)
+    left.set_xlabel("input resolution (pixels, square)")
+    left.set_ylabel("MACs per image (log scale)")
+    left.set_title("MACs grow with alpha² and resolution²")
+    left.legend(loc="lower right", fontsize=9)
+    params = [next(r.params for r in rows if r.alpha == a) for a in alphas]
+    right.plot(alphas, params, marker="o", color=PALETTE[2], linewidth=1.8)
+    for a, p in zip(alphas, params):
+        right.annotate(humanize(p), (a, p), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=9)
+    right.yaxis.set_major_formatter(si_formatter())
+    right.set_xticks(alphas)
+    right.set_xlabel("width multiplier alpha")
+    right.set_ylabel("parameters (any resolution)")
+    right.set_title("Params depend on alpha only")
+    right.margins(x=0.12, y=0.15)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return save(fig, path)

@@ -1,0 +1,1 @@
+"""Markdown architecture reports under reports/, byte-reproducible."""

@@ -1,0 +1,57 @@
+"""`costlab report`: validate everything, render every file in memory, then write them all or nothing."""
+
+from __future__ import annotations
+
+import os
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from ..core.conventions import DEFAULT_CONVENTION, get_convention
+from ..errors import CostlabError, require
+from ..io.files import write_tree, writable_dir
+from .index import index_files
+from .markdown import CHART_DIR
+from .model import model_files
+
+# families that are not built from depthwise-separable / MBConv blocks stay out of the index
+NON_MBCONV_FAMILIES = frozenset({"resnet"})
+
+
+def mbconv_models() -> list[str]:
+    """Every built-in architecture of the MobileNet / MnasNet / EfficientNet families, in the built-in order."""
+    from ..nets.registry import list_archs
+
+    return [a.name for a in list_archs() if a.family not in NON_MBCONV_FAMILIES]
+
+
+def check_names(names: Sequence[str]) -> list[str]:
+    """Validate every name before any work: built-in architectures only, each once."""
+    from ..nets.registry import get_arch, list_archs
+
+    require(len(names) > 0, "give at least one architecture NAME, or --all")
+    known = {a.name for a in list_archs()}
+    for name in names:
+        if name not in known:
+            get_arch(name)  # raises the one-line 'unknown architecture ... did you mean' error
+            raise CostlabError(f"costlab report takes built-in architecture names, got {name!r}")
+    return list(dict.fromkeys(names))
+
+
+def generate(names: Sequence[str], out: str | os.PathLike, index: bool = False, convention: str = DEFAULT_CONVENTION,
+             crosscheck: bool = True, progress: Optional[Callable] = None) -> list[Path]:
+    """Validate everything, render every file in memory, then write them under out; returns the paths written."""
+    get_convention(convention)
+    names = check_names(names)
+    out_dir = writable_dir(out, "--out", (CHART_DIR,))
+    files: dict[str, bytes] = {}
+    summaries = []
+    iterate = progress(names) if progress else nullcontext(names)
+    with iterate as items:
+        for name in items:
+            model, summary = model_files(name, convention, crosscheck)
+            files.update(model)
+            summaries.append(summary)
+    if index:
+        files.update(index_files(summaries, convention))
+    return write_tree(out_dir, files, "report file")

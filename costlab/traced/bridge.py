@@ -1,0 +1,169 @@
+"""The one bridge between costlab ops and torch, one table each way.
+
+TO_TORCH: costlab op class -> how to build its nn.Module (a leaf of the built network), or, for ops a
+container computes in its own forward (the residual add, the SE multiply), the function that computes it.
+FROM_TORCH: torch module class -> the costlab op one call of it computes, priced by that op's own formula;
+FROM_ATEN: the compute ops a model may run outside any priced module (a conv or matmul in a container's
+forward) -> the costlab op they are. Adding an op: its class in core.ops, its formula, an entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import torch
+from torch import nn
+
+from ..core import ops
+from ..core.conventions import Convention
+from ..core.cost import Cost
+from ..core.shapes import same_padding
+from ..core.vocab import ACTIVATIONS
+
+
+class SpatialMean(nn.Module):
+    """x.mean([2, 3]), as MNASNet computes its global pool."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean([2, 3])
+
+
+class FunctionalAdaptiveAvgPool2d(nn.Module):
+    """F.adaptive_avg_pool2d(x, 1) from a module that is not an nn.AdaptiveAvgPool2d, as MobileNetV2's
+    forward calls it (ptflops and thop count the two differently)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.adaptive_avg_pool2d(x, (1, 1))
+
+
+ACTIVATION_MODULES: dict[str, type] = {
+    "relu": nn.ReLU,
+    "relu6": nn.ReLU6,
+    "silu": nn.SiLU,
+    "sigmoid": nn.Sigmoid,
+    "hardswish": nn.Hardswish,
+    "hardsigmoid": nn.Hardsigmoid,
+}
+assert set(ACTIVATION_MODULES) == set(ACTIVATIONS), "every activation costlab knows needs its torch module"
+
+
+@dataclass(frozen=True)
+class ToTorch:
+    """How a costlab op runs in torch: as a module of its own (module), or inside its container's forward (function)."""
+
+    module: Optional[Callable[[Any], nn.Module]] = None
+    function: Optional[Callable[..., torch.Tensor]] = None
+
+
+TO_TORCH: dict[type, ToTorch] = {
+    ops.Conv2d: ToTorch(lambda o: nn.Conv2d(o.cin, o.cout, o.kernel, o.stride, o.padding, o.dilation, o.groups, o.bias)),
+    ops.Linear: ToTorch(lambda o: nn.Linear(o.fin, o.fout, o.bias)),
+    ops.BatchNorm2d: ToTorch(lambda o: nn.BatchNorm2d(o.channels, affine=o.affine)),
+    ops.Activation: ToTorch(lambda o: ACTIVATION_MODULES[o.function]()),
+    ops.AdaptiveAvgPool2d: ToTorch(lambda o: FunctionalAdaptiveAvgPool2d() if o.functional else nn.AdaptiveAvgPool2d(1)),
+    ops.SpatialMean: ToTorch(lambda o: SpatialMean()),
+    ops.MaxPool2d: ToTorch(lambda o: nn.MaxPool2d(o.kernel, o.stride, o.padding)),
+    ops.Flatten: ToTorch(lambda o: nn.Flatten(1)),
+    # written as operators, as torchvision writes them (ptflops patches torch.add and Tensor.mul, not these)
+    ops.Add: ToTorch(function=lambda a, b: a + b),
+    ops.Mul: ToTorch(function=lambda x, gate: x * gate),
+}
+
+
+def module_for(op: ops.AnyOp) -> nn.Module:
+    """The nn.Module computing op (a leaf of a built network)."""
+    entry = TO_TORCH[type(op)]
+    if entry.module is None:
+        raise TypeError(f"{type(op).__name__} runs inside its container's forward, not as a module")
+    return entry.module(op)
+
+
+def function_for(op: ops.AnyOp) -> Callable[..., torch.Tensor]:
+    """The function computing op from tensors, for ops a container computes itself."""
+    entry = TO_TORCH[type(op)]
+    if entry.function is None:
+        raise TypeError(f"{type(op).__name__} is a module of its own, not computed in a container's forward")
+    return entry.function
+
+
+# --- torch -> costlab --------------------------------------------------------------------------------------
+
+def _padding(module: nn.Module) -> tuple[int, int]:
+    if isinstance(module.padding, str):  # 'valid' or 'same'
+        return (0, 0) if module.padding == "valid" else same_padding(module.kernel_size, module.dilation)
+    return tuple(module.padding)
+
+
+def _conv(m: nn.Conv2d) -> ops.Conv2d:
+    return ops.Conv2d(m.in_channels, m.out_channels, tuple(m.kernel_size), tuple(m.stride), _padding(m),
+                      tuple(m.dilation), m.groups, m.bias is not None)
+
+
+def _pair(v) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+FROM_TORCH: dict[type, Callable[[Any], ops.AnyOp]] = {
+    nn.Conv2d: _conv,
+    nn.Linear: lambda m: ops.Linear(m.in_features, m.out_features, m.bias is not None),
+    nn.BatchNorm2d: lambda m: ops.BatchNorm2d(m.num_features, m.affine),
+    **{cls: (lambda m, name=name: ops.Activation(name)) for name, cls in ACTIVATION_MODULES.items()},
+    nn.AdaptiveAvgPool2d: lambda m: ops.AdaptiveAvgPool2d(),
+    FunctionalAdaptiveAvgPool2d: lambda m: ops.AdaptiveAvgPool2d(functional=True),
+    SpatialMean: lambda m: ops.SpatialMean(),
+    nn.MaxPool2d: lambda m: ops.MaxPool2d(_pair(m.kernel_size), _pair(m.stride), _pair(m.padding)),
+    nn.Flatten: lambda m: ops.Flatten(),
+}
+# modules that compute nothing (in eval) and need not have an analytic row; by name where torch lacks the class
+TRANSPARENT = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Identity",
+                         "StochasticDepth", "Flatten"})
+
+
+def op_of(module: nn.Module) -> Optional[ops.AnyOp]:
+    """The costlab op one call of module computes (its own op, for a subclass of a known module too); None if unknown."""
+    for cls in type(module).__mro__:
+        make = FROM_TORCH.get(cls)
+        if make is not None:
+            return make(module)
+    return None
+
+
+def is_transparent(module_class: str) -> bool:
+    """A module that computes nothing and may have no row of its own (Dropout, Identity, StochasticDepth, Flatten)."""
+    return module_class in TRANSPARENT
+
+
+def price(op: ops.AnyOp, in_dims: tuple[int, ...], out_dims: tuple[int, ...], convention: "str | Convention") -> Cost:
+    """One call's params and MACs, batch included, through the op's own formula."""
+    return op.cost((tuple(in_dims),), tuple(out_dims), convention)
+
+
+def _aten_conv(args, out) -> ops.Conv2d:
+    x, w = args[0], args[1]
+    groups = int(args[8])
+    cout, _, kh, kw = (int(d) for d in w.shape)
+    return ops.Conv2d(int(x.shape[1]), cout, (kh, kw), groups=groups)
+
+
+def _aten_mm(name: str, args) -> ops.Linear:
+    a, b = (args[1], args[2]) if name == "addmm" else (args[0], args[1])
+    return ops.Linear(int(a.shape[1]), int(b.shape[1]), bias=False)
+
+
+FROM_ATEN: dict[str, Callable[[str, Any, Any], ops.AnyOp]] = {
+    "convolution": lambda name, args, out: _aten_conv(args, out),
+    "_convolution": lambda name, args, out: _aten_conv(args, out),
+    "addmm": lambda name, args, out: _aten_mm(name, args),
+    "mm": lambda name, args, out: _aten_mm(name, args),
+}
+
+
+def aten_macs(name: str, args, out, convention: "str | Convention") -> Optional[int]:
+    """MACs of a compute op met outside a priced module (a conv or matmul in a container's forward), else None."""
+    make = FROM_ATEN.get(name)
+    if make is None:
+        return None
+    op = make(name, args, out)
+    in_dims = tuple(int(d) for d in args[0].shape) if name != "addmm" else tuple(int(d) for d in args[1].shape)
+    return op.cost((in_dims,), tuple(int(d) for d in out.shape), convention).macs

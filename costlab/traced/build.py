@@ -1,0 +1,57 @@
+"""A costlab graph as a real torch.nn.Module whose module names equal the analytic row names.
+
+Each container node becomes a GraphModule whose forward is core.graph.run, the same function the
+analysis walks with shapes: the network computes exactly what was counted. Leaves come from the bridge.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..core.graph import Container, Layer, Node, run, submodules
+from ..core.ops import AnyOp
+from .bridge import function_for, module_for
+
+
+class _Tensors:
+    """run()'s evaluator on tensors: children are this module's submodules, own ops come from the bridge."""
+
+    def __init__(self, module: nn.Module) -> None:
+        self.module = module
+
+    def child(self, node: Node, x: torch.Tensor) -> torch.Tensor:
+        return self.module._modules[node.name](x)
+
+    def op(self, name: str, op: AnyOp, inputs: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        return function_for(op)(*inputs)
+
+
+class GraphModule(nn.Module):
+    """A container node (Seq, Residual, Gate) with its children as submodules, named as the node names them."""
+
+    def __init__(self, node: Container) -> None:
+        super().__init__()
+        self.node = node
+        for child in submodules(node):
+            self.add_module(child.name, build_module(child))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return run(self.node, _Tensors(self), x)
+
+    def extra_repr(self) -> str:
+        return type(self.node).__name__
+
+
+def build_module(node: Node) -> nn.Module:
+    """The nn.Module for node: a leaf module for a Layer, a GraphModule for a container."""
+    if isinstance(node, Layer):
+        return module_for(node.op)
+    return GraphModule(node)
+
+
+def build_arch(name_or_path, alpha=None, resolution=None, rho=None) -> nn.Module:
+    """A built-in or TOML architecture as a real nn.Module; module names equal `costlab arch` row names."""
+    from ..nets.registry import arch_graph
+
+    return build_module(arch_graph(name_or_path, alpha, resolution, rho).node)
