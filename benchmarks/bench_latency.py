@@ -127,13 +127,16 @@ def measure_one(args) -> int:
         print(f"  {s['type']:10s} {100 * s['macs_share']:7.1f} {100 * s['latency_share']:7.1f} "
               f"{s['measured_ms']:12.2f} {p:13.2f}")
     if args.charts:
-        from costlab.plots.latency import latency_share_chart, roofline_chart
+        from costlab.plots.base import save
+        from costlab.plots.latency import latency_share_figure, roofline_figure
 
         os.makedirs(args.charts, exist_ok=True)
-        roofline_chart(report.layers, device, os.path.join(args.charts, f"roofline_{name}.png"),
-                       f"{name} at {r['resolution']}: measured layers on the host roofline ({args.threads} thread)")
-        latency_share_chart(shares_by_type(report.layers), os.path.join(args.charts, f"share_{name}.png"),
-                            f"{name}: share of MACs vs share of measured time ({args.threads} thread)")
+        save(roofline_figure(report.layers, device,
+                             f"{name} at {r['resolution']}: measured layers on the host roofline ({args.threads} thread)"),
+             os.path.join(args.charts, f"roofline_{name}.png"))
+        save(latency_share_figure(shares_by_type(report.layers),
+                                  f"{name}: share of MACs vs share of measured time ({args.threads} thread)"),
+             os.path.join(args.charts, f"share_{name}.png"))
     print("RESULT " + json.dumps([name, r["spearman_predicted"], r["spearman_macs"], pred, tv]))
     return 0
 

@@ -102,14 +102,20 @@ def test_built_module_has_torchvision_params_and_macs(name):
     assert _traced_macs(built, 224) == analyze_arch(name, resolution=224).macs
 
 
-def test_built_module_names_are_row_names():
+@pytest.mark.parametrize("name", list(ARCHS))
+def test_built_module_names_are_row_names(name):
+    """Every built-in's nn.Module names each leaf as its analytic row (ResNet's downsample included), and its
+    own trace by FlopCounterMode agrees row by row, names checked."""
     from costlab.traced.build import build_arch
+    from costlab.traced.crosscheck import check_model
 
     with torch.device("meta"):
-        built = build_arch("mobilenet_v3_small")
+        built = build_arch(name)
     modules = {n for n, m in built.named_modules() if not list(m.children())}
-    rows = {r.name for r in analyze_arch("mobilenet_v3_small").rows if r.op_name not in ("Add", "Mul")}
+    rows = {r.name for r in analyze_arch(name).rows if r.op_name not in ("Add", "Mul")}
     assert rows == modules
+    result = check_model(name, "torch", resolution=64, source="costlab")
+    assert result.ok, [c for c in result.layers if not c.ok][:3]
 
 
 def test_mnasnet_global_pool_is_a_spatial_mean():

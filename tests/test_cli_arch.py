@@ -84,7 +84,7 @@ def test_list(run):
 @pytest.mark.parametrize("args, fragment", [
     (["arch", "mobilenetv2"], "'mobilenetv2'"),
     (["arch", "efficientnet_b9"], "efficientnet_b"),
-    (["arch", "mobilenet_v2", "--alpha", "0"], "alpha must be a number > 0, got 0"),
+    (["arch", "mobilenet_v2", "--alpha", "0"], "alpha must be a finite number > 0, got 0"),
     (["arch", "mobilenet_v2", "--alpha", "-1"], "got -1"),
     (["arch", "mobilenet_v2", "--resolution", "16"], "resolution 16"),
     (["sweep", "mobilenet_v2", "--alpha", "0.5,abc"], "'abc'"),

@@ -75,7 +75,7 @@ def test_chart_is_written(run, tmp_path):
     (["conv", "--cin", "0", "--cout", "4"], "--cin"),
     (["conv", "--cin", "-3", "--cout", "4"], "-3"),
     (["conv", "--cin", "3.5", "--cout", "4"], "3.5"),
-    (["conv", "--cin", "3", "--cout", "4", "--size", "0"], "--height"),
+    (["conv", "--cin", "3", "--cout", "4", "--size", "0"], "--size"),
     (["conv", "--cin", "6", "--cout", "4", "--groups", "4"], "--groups 4"),
     (["conv", "--cin", "4", "--cout", "4", "--kernel", "9", "--size", "3", "--padding", "0"], "kernel 9"),
     (["convolution", "--cin", "4", "--cout", "4"], "convolution"),

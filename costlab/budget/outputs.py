@@ -108,8 +108,21 @@ def step_summary(results: Sequence[Result], source: str = "") -> str:
     return f"{title}\n\n{render_results(results, 'markdown')}\n"
 
 
+def repository_path(path: str) -> str:
+    """path relative to the repository root ($GITHUB_WORKSPACE, else the working directory), as annotations need it;
+    a path outside it stays as it is."""
+    root = os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
+    absolute = os.path.abspath(path)
+    try:
+        relative = os.path.relpath(absolute, root)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if relative.startswith("..") else relative.replace(os.sep, "/")
+
+
 def github_annotations(results: Sequence[Result], source: str = "") -> list[str]:
     """'::error file=...,line=...,title=...::message' workflow commands, one per exceeded limit."""
+    source = repository_path(source) if source else ""
     out = []
     for r in results:
         if r.ok:

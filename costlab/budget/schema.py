@@ -21,6 +21,7 @@ budgets and nn.Module instances go through costlab.trace (imported lazily).
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from ..core.conventions import CONVENTIONS, DEFAULT_CONVENTION
-from ..core.checks import positive_int
+from ..core.checks import MAX_SIZE, multiplier, positive_int
 from ..core.shapes import parse_input_shape
 from ..io.render import dims_text
 from ..errors import CostlabError
@@ -54,6 +55,8 @@ def parse_limit(value: Any, what: str = "limit") -> int:
         if value < 0:
             raise CostlabError(f"{what} must not be negative, got {value}")
         return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CostlabError(f"{what} must be a finite whole number, got {value!r} (TOML reads 1e400 as infinity)")
     if isinstance(value, float):
         # Floats cannot hold every count exactly; a string keeps the value the user wrote.
         raise CostlabError(f"{what} must be an integer or a string like '5.3M', got the float {value!r}; "
@@ -143,10 +146,13 @@ def _parse_table(table: dict, where: str, line: Optional[int], base_dir: Optiona
         raise CostlabError(f"{where}: 'model' must be a non-empty string, got {model!r}")
     model = model.strip()
     where = f"{where} ({model})"
-    resolution = _opt_positive_int(table.get("resolution"), f"{where}: resolution")
+    resolution = _opt_positive_int(table.get("resolution"), f"{where}: resolution", MAX_SIZE)
     alpha = table.get("alpha")
-    if alpha is not None and (isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not alpha > 0):
-        raise CostlabError(f"{where}: alpha must be a positive number, got {alpha!r}")
+    if alpha is not None:
+        try:
+            multiplier(alpha, "alpha")
+        except CostlabError as exc:
+            raise CostlabError(f"{where}: {exc}") from None
     input_shape = None if table.get("input") is None else parse_input(table["input"], f"{where}: input")
     convention = table.get("convention", DEFAULT_CONVENTION)
     if convention not in CONVENTIONS:
@@ -168,8 +174,8 @@ def _parse_table(table: dict, where: str, line: Optional[int], base_dir: Optiona
                   convention, line=line, base_dir=base_dir, where=where)
 
 
-def _opt_positive_int(value: Any, what: str) -> Optional[int]:
-    return None if value is None else positive_int(value, what)
+def _opt_positive_int(value: Any, what: str, limit: int) -> Optional[int]:
+    return None if value is None else positive_int(value, what, limit)
 
 
 def parse_input(value: Any, what: str = "input") -> tuple[int, ...]:

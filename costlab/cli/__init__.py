@@ -1,15 +1,19 @@
 """The costlab command line: each command parses, calls one library function, renders.
 
-Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input (one line on stderr, no traceback).
+Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input (one line on stderr, no traceback), and no other,
+whatever user code does: an interrupt, a sys.exit in a model's code or a bug in costlab is one line and exit 2.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from ..errors import CostlabError
+
+EXIT_CODES = (0, 1, 2)
 
 
 class CostlabGroup(click.Group):
@@ -19,17 +23,28 @@ class CostlabGroup(click.Group):
         try:
             rv = super().main(args=args, prog_name=prog_name or "costlab", standalone_mode=False, **extra)
         except click.exceptions.Exit as exc:
-            sys.exit(exc.exit_code)
+            rv = exc.exit_code
         except click.UsageError as exc:
             fail(exc.format_message())
         except click.ClickException as exc:
             fail(exc.format_message())
         except CostlabError as exc:
             fail(str(exc))
-        except click.Abort:
-            click.echo("costlab: aborted", err=True)
-            sys.exit(1)
-        sys.exit(rv if isinstance(rv, int) else 0)
+        except (click.Abort, KeyboardInterrupt):
+            fail("interrupted")
+        except SystemExit as exc:  # a command's own exit code passes; any other comes from code costlab ran
+            if exc.code in EXIT_CODES or exc.code is None:
+                raise
+            fail(f"exited with status {exc.code!r} (costlab exits 0, 1 or 2 only)")
+        except BrokenPipeError:  # the reader went away (costlab ... | head): nothing more to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+        except Exception as exc:  # a bug in costlab: still one line and exit 2, the traceback on request
+            if os.environ.get("COSTLAB_DEBUG"):
+                raise
+            fail(f"internal error: {type(exc).__name__}: {exc} (run with COSTLAB_DEBUG=1 for the traceback, and "
+                 f"please report it)")
+        sys.exit(rv if rv in EXIT_CODES else 0)
 
 
 def fail(message: str) -> None:

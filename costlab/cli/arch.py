@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import click
 
-from ..errors import CostlabError
+from ..core.checks import MAX_SIZE, multiplier, positive_int
+from ..errors import CostlabError, require
 from ..io.render import dims_text, emit, grouped_int, humanize, percent
 from ..nets.registry import analyze_arch, get_arch, list_archs
 from ..nets.registry import sweep as sweep_points
-from .options import chart_option, convention_option, format_option
+from .options import chart_option, convention_option, format_option, output
+
+
+def _plots():
+    from ..plots import arch as charts
+
+    return charts
 
 
 def _blank_zero(n: int) -> str:
@@ -61,39 +68,40 @@ def arch(name, alpha, resolution, rho, depth, convention, by, fmt, batch, chart)
         rows = [{**r, "stride": r["stride"] if r["kernel"] else "", "groups": r["groups"] if r["kernel"] else ""}
                 for r in rows]
     if fmt == "json":
-        click.echo(emit(fmt, rows, display, json_data=data))
+        text = emit(fmt, rows, display, json_data=data)
     elif fmt == "csv":
-        click.echo(emit(fmt, rows, display))
+        text = emit(fmt, rows, display)
     else:
-        text = emit(fmt, rows, display, footer=f"{totals}\n{shares}")
-        click.echo(f"{head}\n\n{text}")
-    if chart:
-        from ..plots.arch import layer_chart
-        from ..plots.base import save
+        text = f"{head}\n\n" + emit(fmt, rows, display, footer=f"{totals}\n{shares}")
+    output(text, (chart, lambda: _plots().layer_chart(analysis.rows, f"MACs per layer: {head}", analysis.batch)))
 
-        save(layer_chart(analysis.rows, f"MACs per layer: {head}", analysis.batch), chart)
+
+MAX_POINTS = 100  # values per list of a sweep
 
 
 def _positive_list(text: str, what: str, kind: type) -> list:
-    """'0.5,1.0' -> [0.5, 1.0] (kind float) or '128,224' -> [128, 224] (kind int); every value finite and > 0."""
+    """'0.5,1.0' -> [0.5, 1.0] (kind float: multipliers) or '128,224' -> [128, 224] (kind int: resolutions)."""
     noun = "integers" if kind is int else "numbers"
+    parts = text.split(",")
+    require(len(parts) <= MAX_POINTS, f"{what} takes at most {MAX_POINTS} values, got {len(parts)}")
     values = []
-    for part in text.split(","):
+    for part in parts:
         try:
             value = kind(part)
         except ValueError:
             raise CostlabError(f"{what} must be a comma-separated list of {noun}, got {part.strip()!r}") from None
-        if not value > 0 or value == float("inf"):  # also refuses nan, which compares false
-            raise CostlabError(f"{what} must be positive {noun}, got {part.strip()!r}")
-        values.append(value)
+        try:
+            values.append(positive_int(value, what, MAX_SIZE) if kind is int else multiplier(value, what))
+        except CostlabError as exc:  # name the value as typed, not as parsed (0, not 0.0)
+            raise CostlabError(f"{str(exc).rsplit(', got', 1)[0]}, got {part.strip()!r}") from None
     return values
 
 
 @click.command()
 @click.argument("name", metavar="NAME|FILE.toml")
 @click.option("--alpha", "alphas", default="0.25,0.5,0.75,1.0", show_default=True, help="Width multipliers, comma-separated.")
-@click.option("--resolution", "resolutions", default="128,160,192,224", show_default=True,
-              help="Input sizes, comma-separated.")
+@click.option("--resolution", "resolutions", default=None,
+              help="Input sizes, comma-separated  [default: the model's native resolution x 4/7 .. 8/7, as in reports].")
 @convention_option
 @format_option
 @chart_option(help="Also draw MACs and params against alpha and resolution to FILE.png|.svg.")
@@ -103,18 +111,21 @@ def sweep(name, alphas, resolutions, convention, fmt, chart):
     Example: costlab sweep mobilenet_v1 --alpha 0.25,0.5,0.75,1.0 --resolution 128,160,192,224
     """
     alpha_list = _positive_list(alphas, "--alpha", float)
-    resolution_list = _positive_list(resolutions, "--resolution", int)
     arch_ = get_arch(name)
+    if resolutions is None:
+        from ..nets.registry import resolutions_around
+
+        resolution_list = resolutions_around(arch_.resolution)
+    else:
+        resolution_list = _positive_list(resolutions, "--resolution", int)
     points = sweep_points(arch_, alpha_list, resolution_list, convention)
     rows = [p.to_dict() for p in points]
     display = [("alpha", "alpha", lambda a: f"{a:g}"), ("resolution", "resolution", str),
                ("params", "params", grouped_int), ("macs", "MACs", grouped_int), ("flops", "FLOPs", grouped_int)]
     text = emit(fmt, rows, display)
-    click.echo(f"{arch_.name}, convention {convention}\n\n{text}" if fmt == "table" else text)
-    if chart:
-        from ..plots.arch import sweep_chart
-
-        sweep_chart(points, chart, f"{arch_.name}: cost over width multiplier alpha and input resolution")
+    output(f"{arch_.name}, convention {convention}\n\n{text}" if fmt == "table" else text,
+           (chart, lambda: _plots().sweep_figure(points, f"{arch_.name}: cost over width multiplier alpha and input "
+                                                         f"resolution")))
 
 
 @click.command("list")

@@ -21,8 +21,20 @@ from .options import format_option
 def check(budget_file: str, junit: Optional[str], fmt: str) -> int:
     """Check every [[budget]] in FILE; exit 1 naming model and metric when a limit is exceeded.
 
-    With GITHUB_STEP_SUMMARY set, a Markdown table is appended to it; with GITHUB_ACTIONS=true,
-    each exceeded limit is also printed as a ::error annotation.
+    \b
+    FILE is TOML, one [[budget]] table per model:
+      [[budget]]
+      name = "phone backbone"      # optional; defaults to the model and its settings
+      model = "mobilenet_v2"       # a built-in name, an architecture .toml (relative to FILE), or MODULE:CALLABLE
+      resolution = 224             # optional; alpha = 0.75 too (built-in and .toml models)
+      input = [1, 3, 224, 224]     # N,C,H,W; required for MODULE:CALLABLE unless resolution is set
+      convention = "paper"         # paper (default), fvcore, ptflops or thop
+      max_macs = "310M"            # limits: max_macs, max_flops, max_params; integers or "5.3M" (K, M, G, T)
+      max_params = "3.6M"
+
+    Exit 0 when every limit holds, 1 when any is exceeded, 2 when FILE is bad. With GITHUB_STEP_SUMMARY set, a
+    Markdown table is appended to it; with GITHUB_ACTIONS=true, each exceeded limit is also printed as a ::error
+    annotation pointing at its [[budget]] line. specs/examples/budgets_example.toml lists every key.
     """
     # Output targets are checked first, then everything is parsed and counted, and only then is
     # anything written: a bad file or target leaves no half output behind.

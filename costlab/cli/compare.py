@@ -6,13 +6,21 @@ from typing import Optional
 
 import click
 
-from ..core.checks import positive_int
+from ..core.checks import MAX_CHANNELS, positive_int
+
+MAX_POINTS = 10_000  # values of N in one breakeven
 from ..errors import CostlabError, require
 from ..io.render import dims_text, emit, grouped_int
 from ..nets.compare import breakeven as breakeven_rows
-from ..nets.compare import check_options_apply, flips, make_setting, runs
+from ..nets.compare import check_options_apply, flips, make_setting, parse_kind, runs
 from ..nets.compare import compare as compare_rows
-from .options import chart_option, format_option
+from .options import chart_option, format_option, output
+
+
+def _plots():
+    from ..plots import compare as charts
+
+    return charts
 
 
 def _ratio(value: Optional[float]) -> str:
@@ -54,27 +62,24 @@ def compare(kinds, cin, cout, kernel, size, height, width, stride, padding, grou
         raise CostlabError("give either --size or --height/--width, not both")
     check_options_apply(list(kinds), {"--kernel": kernel, "--groups": groups, "--se": se, "--expand": expand,
                                       "--padding": padding})
-    kernel = 3 if kernel is None else kernel
-    groups = 1 if groups is None else groups
-    expand = 6 if expand is None else expand
-    padding = "same" if padding is None else padding
     h = height if height is not None else (size if size is not None else 224)
     w = width if width is not None else (size if size is not None else 224)
-    setting = make_setting(cin, cout, kernel, h, w, stride, bias, groups, expand, se, alpha, rho, _padding(padding))
+    setting = make_setting(cin, cout, 3 if kernel is None else kernel, h, w, stride, bias,
+                           1 if groups is None else groups, 6 if expand is None else expand, se, alpha, rho,
+                           _padding("same" if padding is None else padding), "--size" if size is not None else "")
     results = compare_rows(list(kinds), setting)
     rows = [r.to_dict() for r in results]
     footer = _closed_form_footer(rows)
     display = [("name", "kind", None), ("output_shape", "output", dims_text), ("params", "params", grouped_int),
                ("params_ratio", "params ratio", _ratio), ("macs", "MACs", grouped_int),
                ("macs_ratio", "MACs ratio", _ratio), ("flops", "FLOPs", grouped_int)]
-    header = (f"M={setting.cin} -> N={setting.cout}, k={setting.kernel}, input {setting.height}x{setting.width}, "
-              f"stride {setting.stride}, bias {'on' if setting.bias else 'off'}")
+    # the kernel in the header only when a KIND takes it from --kernel (conv:5 and conv:3x2 carry their own)
+    uses_kernel = any(parse_kind(k).kernel is None and parse_kind(k).base != "pointwise" for k in kinds)
+    header = (f"M={setting.cin} -> N={setting.cout}" + (f", k={setting.kernel}" if uses_kernel else "")
+              + f", input {setting.height}x{setting.width}, stride {setting.stride}, bias {'on' if setting.bias else 'off'}")
     text = emit(fmt, rows, display, footer=footer)
-    click.echo(f"{header}\n\n{text}" if fmt == "table" else text)
-    if chart:
-        from ..plots.compare import compare_chart
-
-        compare_chart(results, chart, f"Compare: {header}")
+    output(f"{header}\n\n{text}" if fmt in ("table", "markdown") else text,
+           (chart, lambda: _plots().compare_figure(results, f"Compare: {header}")))
 
 
 def _padding(text: str) -> Optional[int]:
@@ -89,7 +94,7 @@ def _padding(text: str) -> Optional[int]:
 def _closed_form_footer(rows: list[dict]) -> str:
     lines = []
     for row in rows:
-        if "closed_form_macs_ratio" in row:
+        if row["closed_form_macs_ratio"] is not None:
             lines.append(f"{row['name']} / {rows[0]['name']} MACs = {row['macs_ratio']:.6f}; "
                          f"closed form {row['closed_form']} = {row['closed_form_macs_ratio']:.6f}")
     return "\n".join(lines)
@@ -102,7 +107,8 @@ def _n_range(text: str) -> list[int]:
     except ValueError:
         raise CostlabError(f"--n must look like 1..64, got {text!r}") from None
     require(1 <= start <= stop, f"--n range {text!r} must have 1 <= start <= stop")
-    require(stop - start <= 100_000, f"--n range {text!r} is too long")
+    require(stop <= MAX_CHANNELS, f"--n range {text!r}: N must be at most {MAX_CHANNELS:,}")
+    require(stop - start < MAX_POINTS, f"--n range {text!r} is too long: at most {MAX_POINTS:,} values of N")
     return list(range(start, stop + 1))
 
 
@@ -122,7 +128,7 @@ def breakeven(kind, n_range, cin, size, fmt, chart):
     Exact counts come from the formula registry (the second 3x3 sees N input channels).
     """
     if cin is not None:
-        positive_int(cin, "--cin")
+        positive_int(cin, "--cin", MAX_CHANNELS)
     results = breakeven_rows(kind == "dwsep", _n_range(n_range), cin, size)
     rows = [r.to_dict() for r in results]
     summary = _breakeven_summary(kind, results, cin)
@@ -130,12 +136,10 @@ def breakeven(kind, n_range, cin, size, fmt, chart):
                ("macs_3x3x2", "3x3x2 MACs", grouped_int), ("cheaper", "cheaper", None),
                ("simplified_5x5", "simplified 5x5", grouped_int),
                ("simplified_3x3x2", "simplified 3x3x2", grouped_int), ("cheaper_simplified", "cheaper (simpl.)", None)]
-    click.echo(emit(fmt, rows, display, footer=summary if fmt in ("table", "markdown") else ""))
-    if chart:
-        from ..plots.compare import breakeven_chart
-
-        label = "depthwise-separable" if kind == "dwsep" else "standard"
-        breakeven_chart(results, chart, f"One 5x5 vs two 3x3, {label} convs, M = {cin or 'N'}, {size}x{size}")
+    label = "depthwise-separable" if kind == "dwsep" else "standard"
+    output(emit(fmt, rows, display, footer=summary if fmt in ("table", "markdown") else ""),
+           (chart, lambda: _plots().breakeven_figure(results, f"One 5x5 vs two 3x3, {label} convs, M = {cin or 'N'}, "
+                                                                f"{size}x{size}")))
 
 
 def _breakeven_summary(kind: str, rows: list, cin: Optional[int]) -> str:

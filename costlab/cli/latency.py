@@ -6,7 +6,7 @@ import click
 
 from ..errors import CostlabError
 from ..io.render import emit, grouped_int, humanize
-from .options import chart_option, format_option
+from .options import chart_option, format_option, output
 
 
 def _ms(value) -> str:
@@ -42,9 +42,9 @@ def latency(name, device, measure, threads, resolution, dtype_bytes, repeats, re
     from ..perf.devices import load_device
     from ..perf.latency import latency_report
 
-    positive_int(threads, "--threads")
+    positive_int(threads, "--threads", 1024)
     check_dtype_bytes(dtype_bytes)
-    positive_int(repeats, "--repeats")
+    positive_int(repeats, "--repeats", 10_000)
     if share_chart and not measure:
         raise CostlabError("--share-chart needs --measure (it compares MACs with measured time)")
     profile = load_device(device, threads, recalibrate)
@@ -57,22 +57,26 @@ def latency(name, device, measure, threads, resolution, dtype_bytes, repeats, re
     if measure:
         display.append(("measured_ms", "measured ms", _ms))
     if fmt == "json":
-        click.echo(emit(fmt, layers, display, json_data=report))
+        text = emit(fmt, layers, display, json_data=report)
     elif fmt == "csv":
         columns = [k for k, _, _ in display]
-        click.echo(emit(fmt, [{k: r[k] for k in columns} for r in layers], display))
+        text = emit(fmt, [{k: r[k] for k in columns} for r in layers], display)
     else:
-        click.echo(emit(fmt, layers, display, footer=_footer(report)))
-    if chart:
-        from ..plots.latency import roofline_chart
+        text = emit(fmt, layers, display, footer=_footer(report))
 
-        roofline_chart(result.layers, profile, chart, f"{report['name']} at {report['resolution']} on {profile.name}")
-    if share_chart:
+    def roofline():
+        from ..plots.latency import roofline_figure
+
+        return roofline_figure(result.layers, profile, f"{report['name']} at {report['resolution']} on {profile.name}")
+
+    def shares():
         from ..perf.latency import shares_by_type
-        from ..plots.latency import latency_share_chart
+        from ..plots.latency import latency_share_figure
 
-        latency_share_chart(shares_by_type(result.layers), share_chart,
-                            f"{report['name']}: share of MACs vs share of measured time ({threads} thread(s))")
+        return latency_share_figure(shares_by_type(result.layers),
+                                    f"{report['name']}: share of MACs vs share of measured time ({threads} thread(s))")
+
+    output(text, (chart, roofline), (share_chart, shares))
 
 
 def _footer(report: dict) -> str:

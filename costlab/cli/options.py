@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any, Callable, Optional
+
 import click
 
 from ..core.conventions import CONVENTIONS, DEFAULT_CONVENTION
@@ -26,6 +29,31 @@ def chart_option(*names: str, help: str):
 format_option = click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
 )
+
+
+Chart = tuple[Optional[Path], Callable[[], Any]]
+
+
+def output(text: str, *charts: Chart) -> None:
+    """Print a command's text; for each (path, figure) chart asked for, draw it and stage its file before printing
+    anything, so a chart that cannot be drawn or written stops the command with nothing printed or left behind."""
+    from ..io.files import commit, stage
+
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, figure in charts:
+            if path is not None:
+                from ..plots.base import render
+
+                staged.append((stage(path, render(figure, path), "chart file"), path))
+        click.echo(text)
+        while staged:
+            tmp, path = staged.pop(0)
+            commit(tmp, path, "chart file")
+            click.echo(f"costlab: wrote chart {path}", err=True)
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
 
 
 convention_option = click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,

@@ -41,6 +41,6 @@ def report(names, all_models, out, convention, crosscheck):
         return click.progressbar(items, label="reports", file=sys.stderr, item_show_func=lambda n: n or "")
 
     written = generate(selected, out, index=all_models, convention=convention, crosscheck=crosscheck,
-                       progress=progress if len(selected) > 1 else None)
+                       progress=progress if len(selected) > 1 and sys.stderr.isatty() else None)
     markdown = [str(p) for p in written if p.suffix == ".md"]
     click.echo(f"wrote {len(written)} files to {out}: {', '.join(markdown)}")

@@ -43,8 +43,9 @@ LAYER_DISPLAY = [
 @click.option("--tracer", type=click.Choice(["fvcore", "torch", "ptflops", "thop"]), default="fvcore", show_default=True,
               help=TRACER_HELP)
 @click.option("--resolution", type=int, default=None, help="Input size  [default: each model's native resolution].")
-@click.option("--source", type=click.Choice(["torchvision", "costlab"]), default="torchvision", show_default=True,
-              help="Trace torchvision's model (weights=None) or costlab's own builder.")
+@click.option("--source", type=click.Choice(["torchvision", "costlab"]), default=None,
+              help="Trace torchvision's model (weights=None) or costlab's own builder  [default: torchvision's where it "
+                   "has the model, costlab's for the others and for FILE.toml].")
 @click.option("--strict", is_flag=True, help="Also exit 1 if the tracer left any op uncounted (activations, add, mul...).")
 @format_option
 def crosscheck(name, tracer, resolution, source, strict, fmt):
@@ -60,22 +61,25 @@ def crosscheck(name, tracer, resolution, source, strict, fmt):
     from ..nets.registry import TORCHVISION_NAMES, get_arch, list_archs
 
     if name == "all":
-        names = list(TORCHVISION_NAMES) if source == "torchvision" else [a.name for a in list_archs()]
+        names = list(TORCHVISION_NAMES) if source in (None, "torchvision") else [a.name for a in list_archs()]
+        source = source or "torchvision"
     else:
-        names = [get_arch(name).name]
+        arch = get_arch(name)  # a built-in name or an architecture FILE.toml
+        names = [arch]
+        source = source or ("torchvision" if name in TORCHVISION_NAMES else "costlab")
     require("costlab crosscheck")
     if tracer in ("ptflops", "thop"):
         require(f"--tracer {tracer}", (tracer,), f"pip install {tracer}")
     from ..traced.crosscheck import check_model
 
     results = []
-    if len(names) > 1:
+    if len(names) > 1 and sys.stderr.isatty():  # a progress bar is for a person watching, not for a log
         with click.progressbar(names, label="tracing", file=sys.stderr, show_pos=True,
-                               item_show_func=lambda n: n or "") as bar:
+                               item_show_func=lambda n: getattr(n, "name", n) or "") as bar:
             for n in bar:
                 results.append(check_model(n, tracer, resolution, source))
     else:
-        results.append(check_model(names[0], tracer, resolution, source))
+        results.extend(check_model(n, tracer, resolution, source) for n in names)
     if fmt == "json":
         data = [r.to_dict() for r in results]
         click.echo(to_json(data if name == "all" else data[0]))
@@ -97,7 +101,7 @@ def crosscheck(name, tracer, resolution, source, strict, fmt):
             for r in results:
                 click.echo(_summary(r), err=True)
     failed = any(not r.ok for r in results) or (strict and any(r.uncounted for r in results))
-    sys.exit(1 if failed else 0)
+    return 1 if failed else 0
 
 
 ANALYZE_DISPLAY = [
@@ -134,7 +138,12 @@ def analyze(target, input_text, tracer, convention, device, strict, fmt):
     """
     from ..core.shapes import parse_input_shape
 
+    from ..traced.models import split_spec
+    from ..traced.tracers import pick_tracer
+
     dims = parse_input_shape(input_text, "--input")
+    split_spec(target)
+    pick_tracer(tracer, convention)  # refuse a tracer that cannot count the convention before importing torch
     require("costlab analyze", ("torch",))
     from ..traced.count import analyze_model
 
@@ -152,4 +161,4 @@ def analyze(target, input_text, tracer, convention, device, strict, fmt):
             click.echo(footer, err=True)
         else:
             click.echo(emit(fmt, data["layers"], ANALYZE_DISPLAY, footer=footer))
-    sys.exit(1 if strict and data["uncounted_ops"] else 0)
+    return 1 if strict and data["uncounted_ops"] else 0

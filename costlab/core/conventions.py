@@ -69,23 +69,27 @@ FVCORE = Convention(
                  adaptive_avg_pool__functional=Rate(1)),
 )
 # ptflops counts a module by its hook and again by the functional its forward calls when that is patched:
-# nn.ReLU (F.relu), nn.AdaptiveAvgPool2d and nn.MaxPool2d count twice; nn.ReLU6 calls F.hardtanh (not
-# patched) and nn.SiLU has no hook, so each counts once; hardswish, sigmoid, x + y, x * s and x.mean not at all
+# nn.ReLU (F.relu) and every pooling module count twice; nn.ReLU6 calls F.hardtanh (not patched) and nn.SiLU
+# has no hook, so each counts once; a patched functional called in a forward (F.relu, F.max_pool2d...) once;
+# hardswish, sigmoid, x + y, x * s, x.mean, torch.cat and channel shuffles not at all
 PTFLOPS = Convention(
     "ptflops", "ptflops (pytorch backend): fvcore + conv/linear bias adds, ReLU 2/element, ReLU6 and SiLU 1/element, "
                "avg pool module 2/input element (1 functional), max pool 2/input element",
     "ptflops 0.7.5 get_model_complexity_info(..., backend='pytorch')",
     tracers=("ptflops",), bias_adds=True,
     rates=_rates(batch_norm=Rate(2), batch_norm__no_affine=Rate(1), relu=Rate(2), relu6=Rate(1), silu=Rate(1),
-                 adaptive_avg_pool=Rate(2), adaptive_avg_pool__functional=Rate(1), max_pool=Rate(2)),
+                 relu__functional=Rate(1), relu6__functional=Rate(1), silu__functional=Rate(1),
+                 adaptive_avg_pool=Rate(2), adaptive_avg_pool__functional=Rate(1), max_pool=Rate(2),
+                 max_pool__functional=Rate(1), avg_pool=Rate(2), avg_pool__functional=Rate(1)),
 )
-# thop sees modules only (a functional pool counts 0); its adaptive pool is (kernel + 1) per output element
+# thop sees modules only (a functional pool counts 0); its adaptive pool is (kernel + 1) per output element and
+# its nn.AvgPool2d 1 per output element; max pooling and activations 0
 THOP = Convention(
     "thop", "thop: conv + linear MACs, BatchNorm 4/element (2 without affine), avg pool module HW+1 per channel "
             "(functional 0); activations 0",
     "thop 0.1.1 profile",
     tracers=("thop",),
-    rates=_rates(batch_norm=Rate(4), batch_norm__no_affine=Rate(2), adaptive_avg_pool=Rate(1, 1)),
+    rates=_rates(batch_norm=Rate(4), batch_norm__no_affine=Rate(2), adaptive_avg_pool=Rate(1, 1), avg_pool=Rate(0, 1)),
 )
 
 CONVENTIONS: Mapping[str, Convention] = MappingProxyType({c.name: c for c in (PAPER, FVCORE, PTFLOPS, THOP)})

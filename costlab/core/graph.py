@@ -1,11 +1,13 @@
 """A network as a small tree of named nodes, and the one walker that gives every node its meaning.
 
-Layers are leaves (one op each); Seq, Residual and Gate are containers. ``run`` says once what a
-container computes from its children: the analysis walks it with shapes (``walk``, giving one Row per
-op in execution order), and traced.build runs the very same function on real tensors inside each
-container's ``nn.Module.forward``. A row's name is the dotted path of the module computing it; the
-root's own name is never part of a path. Ops a container computes itself (the residual add, the SE
-multiply) are rows named ``<container>.add`` / ``<container>.mul``.
+Layers are leaves (one op each); Seq, Residual, Gate and Cell are containers; Identity passes its input through.
+A Cell is a small graph: named wires, each a child node or an op of the cell's own (concat, sum, multiply,
+split) reading earlier wires or the cell's inputs, so it holds parallel branches, channel splits and cells
+with more than one input (a NASNet cell takes the two previous cells' outputs). ``run`` says once what a
+container computes from its children: the analysis walks it with shapes (``walk``, giving one Row per op in
+execution order), and traced.build runs the very same function on real tensors inside each container's
+``nn.Module.forward``. A row's name is the dotted path of the module computing it; the root's own name is
+never part of a path. Ops a container computes itself are rows named ``<container>.<wire>`` (``.add``, ``.mul``).
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional, Protocol, TypeVar, Union
 
-from ..errors import CostlabError
+from ..errors import CostlabError, require
 from .conventions import Convention, get_convention
 from .cost import Cost, Priced
-from .ops import Add, AnyOp, Mul
+from .ops import Add, AnyOp, Concat, Mul, Split
 from .shapes import Shape
 from .traffic import Traffic
 
@@ -29,6 +31,13 @@ class Layer:
 
     name: str
     op: AnyOp
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A branch that passes its input through: no module, no row (DenseNet's concat of x with f(x))."""
+
+    name: str = "identity"
 
 
 @dataclass(frozen=True)
@@ -56,8 +65,43 @@ class Gate:
     children: tuple["Node", ...]
 
 
-Node = Union[Layer, Seq, Residual, Gate]
-Container = Union[Seq, Residual, Gate]
+@dataclass(frozen=True)
+class Wire:
+    """One named value of a Cell: a child node run on its inputs, or an op of the cell's own (node None).
+    An input names a cell input or an earlier wire; 'split:1' is the second part of a wire that splits."""
+
+    name: str
+    inputs: tuple[str, ...]
+    node: Optional["Node"] = None
+    op: Optional[AnyOp] = None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A small graph: its inputs, named wires in execution order, and the wire it returns."""
+
+    name: str
+    inputs: tuple[str, ...]
+    wires: tuple[Wire, ...]
+    output: str
+
+    def __post_init__(self) -> None:
+        known = set(self.inputs)
+        for wire in self.wires:
+            require((wire.node is None) != (wire.op is None), f"{self.name}.{wire.name}: a wire is a node or an op")
+            if wire.node is not None and wire.node.name != wire.name:
+                raise CostlabError(f"{self.name}.{wire.name}: the wire is named {wire.name!r} but its node "
+                                   f"{wire.node.name!r}")
+            for source in wire.inputs:
+                require(source.split(":")[0] in known,
+                        f"{self.name}.{wire.name}: unknown input {source!r} (known here: {', '.join(sorted(known))})")
+            require(wire.name not in known, f"{self.name}: two values are named {wire.name!r}")
+            known.add(wire.name)
+        require(self.output in known, f"{self.name}: unknown output {self.output!r}")
+
+
+Node = Union[Layer, Identity, Seq, Residual, Gate, Cell]
+Container = Union[Seq, Residual, Gate, Cell]
 
 
 def seq(name: str, *children: Optional[Node]) -> Seq:
@@ -65,23 +109,46 @@ def seq(name: str, *children: Optional[Node]) -> Seq:
     return Seq(name, tuple(c for c in children if c is not None))
 
 
+def branches(name: str, parts: tuple[Node, ...], join: str = "concat") -> Cell:
+    """Parallel branches from one input, joined by channel concatenation ('concat') or by sum ('sum')."""
+    joiner = {"concat": Concat(), "sum": Add()}[join]
+    wires = tuple(Wire(p.name, ("x",), node=p) for p in parts)
+    return Cell(name, ("x",), wires + (Wire(join, tuple(p.name for p in parts), op=joiner),), join)
+
+
+def split(name: str, sizes: tuple[int, ...], parts: tuple[Node, ...], join: str = "concat") -> Cell:
+    """The input's channels split into sizes (views, as torch.split), part i through parts[i], then joined."""
+    require(len(sizes) == len(parts), f"{name}: {len(sizes)} channel parts but {len(parts)} branches")
+    joiner = {"concat": Concat(), "sum": Add()}[join]
+    wires = (Wire("split", ("x",), op=Split(tuple(sizes))),)
+    wires += tuple(Wire(p.name, (f"split:{i}",), node=p) for i, p in enumerate(parts))
+    return Cell(name, ("x",), wires + (Wire(join, tuple(p.name for p in parts), op=joiner),), join)
+
+
 def submodules(node: Container) -> tuple[Node, ...]:
     """The children of a container that are modules of their own, in registration order."""
     if isinstance(node, Residual) and node.shortcut is not None:
-        return node.children + (node.shortcut,)
-    return node.children
+        children: tuple[Node, ...] = node.children + (node.shortcut,)
+    elif isinstance(node, Cell):
+        children = tuple(w.node for w in node.wires if w.node is not None)
+    else:
+        children = node.children
+    return tuple(c for c in children if not isinstance(c, Identity))
 
 
 class Evaluator(Protocol[V]):
-    """What run() needs: run a child node on a value, compute an op of the container's own on values."""
+    """What run() needs: run a child node on values, compute an op of the container's own on values."""
 
-    def child(self, node: Node, x: V) -> V: ...
+    def child(self, node: Node, *xs: V) -> V: ...
 
     def op(self, name: str, op: AnyOp, inputs: tuple[V, ...]) -> V: ...
 
 
-def run(node: Container, ev: Evaluator[V], x: V) -> V:
-    """What a container computes from its input x: the one definition, for shapes and for tensors alike."""
+def run(node: Container, ev: Evaluator[V], *xs: V) -> V:
+    """What a container computes from its inputs: the one definition, for shapes and for tensors alike."""
+    if isinstance(node, Cell):
+        return _cell(node, ev, xs)
+    (x,) = xs
     if isinstance(node, Seq):
         return _chain(node.children, ev, x)
     if isinstance(node, Residual):
@@ -95,8 +162,28 @@ def run(node: Container, ev: Evaluator[V], x: V) -> V:
 
 def _chain(children: tuple[Node, ...], ev: Evaluator[V], x: V) -> V:
     for child in children:
-        x = ev.child(child, x)
+        x = x if isinstance(child, Identity) else ev.child(child, x)
     return x
+
+
+def _cell(cell: Cell, ev: Evaluator[V], xs: tuple[V, ...]) -> V:
+    if len(xs) != len(cell.inputs):
+        raise CostlabError(f"{cell.name}: takes {len(cell.inputs)} inputs ({', '.join(cell.inputs)}), got {len(xs)}")
+    values: dict[str, V] = dict(zip(cell.inputs, xs))
+    for wire in cell.wires:
+        args = tuple(_read(values, source) for source in wire.inputs)
+        if wire.op is not None:
+            values[wire.name] = ev.op(wire.name, wire.op, args)
+        elif isinstance(wire.node, Identity):
+            (values[wire.name],) = args
+        else:
+            values[wire.name] = ev.child(wire.node, *args)
+    return values[cell.output]
+
+
+def _read(values: dict, source: str):
+    name, _, part = source.partition(":")
+    return values[name][int(part)] if part else values[name]
 
 
 # --- the analytic walk ----------------------------------------------------------------------------------
@@ -163,38 +250,57 @@ class _Shapes:
     """The evaluator of the analytic walk: values are shapes; every op becomes a Row."""
 
     def __init__(self, rows: list[Row], convention: Convention, path: str = "", stage: str = "",
-                 in_se: bool = False) -> None:
+                 in_se: bool = False, counter: Optional[list] = None) -> None:
         self.rows, self.convention, self.path, self.stage, self.in_se = rows, convention, path, stage, in_se
+        self.counter = counter if counter is not None else [0]  # tensors numbered so far, shared by nested walks
 
-    def child(self, node: Node, x: _Value) -> _Value:
+    @property
+    def _tensors(self) -> int:
+        return self.counter[0]
+
+    @_tensors.setter
+    def _tensors(self, value: int) -> None:
+        self.counter[0] = value
+
+    def child(self, node: Node, *xs: _Value) -> _Value:
         path = f"{self.path}.{node.name}" if self.path else node.name
         stage = self.stage or node.name
         if isinstance(node, Layer):
-            return self._emit(path, path, stage, node.op, (x,))
-        nested = _Shapes(self.rows, self.convention, path, stage, self.in_se or isinstance(node, Gate))
-        return run(node, nested, x)
+            return self._emit(path, path, stage, node.op, xs)
+        nested = _Shapes(self.rows, self.convention, path, stage, self.in_se or isinstance(node, Gate), self.counter)
+        return run(node, nested, *xs)
 
     def op(self, name: str, op: AnyOp, inputs: tuple[_Value, ...]) -> _Value:
         path = f"{self.path}.{name}" if self.path else name
         return self._emit(path, self.path or name, self.stage or name, op, inputs)
 
-    def _emit(self, path: str, where: str, stage: str, op: AnyOp, inputs: tuple[_Value, ...]) -> _Value:
+    def _emit(self, path: str, where: str, stage: str, op: AnyOp, inputs: tuple[_Value, ...]):
         shapes = tuple(v.shape for v in inputs)
         try:
             y = op.out_shape(*shapes)
-        except CostlabError as exc:
-            raise ShapeError(where, str(exc)) from None
-        cost = op.cost(tuple(s.batched() for s in shapes), y.batched(), self.convention)
-        out = len(self.rows) + 1
-        self.rows.append(Row(path, op, layer_type(op, self.in_se), stage, shapes, y, cost,
+        except (CostlabError, TypeError) as exc:  # TypeError: the wrong number of inputs for the op
+            detail = str(exc) if isinstance(exc, CostlabError) else f"{type(op).__name__} cannot take {len(shapes)} inputs"
+            raise ShapeError(where, detail) from None
+        parts = y if isinstance(y, tuple) else None  # a split: one row, several output tensors (views)
+        out_shape = shapes[0] if parts else y
+        cost = op.cost(tuple(s.batched() for s in shapes), out_shape.batched(), self.convention)
+        out = self._tensors + 1
+        self._tensors += 1 + (len(parts) if parts else 0)
+        self.rows.append(Row(path, op, layer_type(op, self.in_se), stage, shapes, out_shape, cost,
                              tuple(v.tensor for v in inputs), out))
+        if parts:
+            return tuple(_Value(p, out + 1 + i) for i, p in enumerate(parts))
         return _Value(y, out)
 
 
-def walk(node: Node, x: Shape, convention: "str | Convention" = "paper") -> tuple[list[Row], Shape]:
-    """Every op of node fed one sample of shape x, in execution order, as Rows; and the output shape."""
+def walk(node: Node, x: "Shape | tuple[Shape, ...]", convention: "str | Convention" = "paper") -> tuple[list[Row], Shape]:
+    """Every op of node fed one sample of shape x (a tuple of shapes for a cell with several inputs), in execution
+    order, as Rows; and the output shape. Tensors are numbered from 0 (the first input) up."""
     rows: list[Row] = []
-    ev = _Shapes(rows, get_convention(convention))
-    start = _Value(x, 0)
-    y = ev.child(node, start) if isinstance(node, Layer) else run(node, ev, start)
+    shapes = x if isinstance(x, tuple) else (x,)
+    ev = _Shapes(rows, get_convention(convention), counter=[len(shapes) - 1])
+    starts = tuple(_Value(s, i) for i, s in enumerate(shapes))
+    if isinstance(node, Identity):
+        return rows, shapes[0]
+    y = ev.child(node, *starts) if isinstance(node, Layer) else run(node, ev, *starts)
     return rows, y.shape

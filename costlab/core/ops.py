@@ -66,7 +66,11 @@ def _pairs(op, fields: tuple[tuple[str, str, int], ...]) -> None:
 
 @dataclass(frozen=True)
 class Conv2d(Op):
-    """torch.nn.Conv2d: groups=cin is depthwise, a 1x1 kernel with groups=1 is pointwise."""
+    """torch.nn.Conv2d: groups=cin is depthwise, a 1x1 kernel with groups=1 is pointwise.
+
+    padding is added on every side; padding_end once more at the bottom and right, which is how PyTorch's
+    padding='same' keeps the size of an even kernel at stride 1 (d(k-1) in all, the odd one at the end).
+    """
 
     cin: int
     cout: int
@@ -76,12 +80,15 @@ class Conv2d(Op):
     dilation: IntPair = (1, 1)
     groups: int = 1
     bias: bool = False
+    padding_end: IntPair = (0, 0)
 
     def __post_init__(self) -> None:
         for what, value in (("input channels", self.cin), ("output channels", self.cout), ("groups", self.groups)):
             positive_int(value, what)
         _pairs(self, (("kernel", "kernel", 1), ("stride", "stride", 1), ("padding", "padding", 0),
-                      ("dilation", "dilation", 1)))
+                      ("dilation", "dilation", 1), ("padding_end", "padding_end", 0)))
+        require(self.padding_end == (0, 0) or self.stride == (1, 1),
+                "padding 'same' with an even kernel needs stride 1, as PyTorch's padding='same' does")
         require(self.cin % self.groups == 0, f"groups {self.groups} does not divide input channels {self.cin}")
         require(self.cout % self.groups == 0, f"groups {self.groups} does not divide output channels {self.cout}")
 
@@ -97,10 +104,10 @@ class Conv2d(Op):
         return "conv"
 
     def out_shape(self, x: Shape) -> Shape:
-        """(cout, floor((H + 2p - d(k-1) - 1)/s) + 1, same for W): PyTorch's rule."""
+        """(cout, floor((H + 2p + p_end - d(k-1) - 1)/s) + 1, same for W): PyTorch's rule."""
         require(x.c == self.cin, f"conv expects {self.cin} input channels, got {x.c}")
-        h = conv_output_size(x.h, self.kernel[0], self.stride[0], self.padding[0], self.dilation[0])
-        w = conv_output_size(x.w, self.kernel[1], self.stride[1], self.padding[1], self.dilation[1])
+        h = conv_output_size(x.h, self.kernel[0], self.stride[0], self.padding[0], self.dilation[0], self.padding_end[0])
+        w = conv_output_size(x.w, self.kernel[1], self.stride[1], self.padding[1], self.dilation[1], self.padding_end[1])
         return Shape(self.cout, h, w)
 
     def cost(self, ins: Sequence[Dims], out: Dims, convention: "str | Convention") -> Cost:
@@ -160,11 +167,18 @@ class BatchNorm2d(Op):
         return traffic.batch_norm(self.channels, numel(ins[0]) // self.channels, self.affine)
 
 
+def _key(base: str, functional: bool) -> str:
+    """An op's convention key: the module's, or '<base>.functional' when a forward calls torch.nn.functional."""
+    return f"{base}.functional" if functional else base
+
+
 @dataclass(frozen=True)
 class Activation(Op):
-    """An elementwise nonlinearity by name (relu, relu6, silu, sigmoid, hardswish, hardsigmoid)."""
+    """An elementwise nonlinearity by name (relu, relu6, silu, sigmoid, hardswish, hardsigmoid); functional=True
+    when a forward calls F.relu itself instead of an nn.ReLU module (GoogLeNet's BasicConv2d, DenseNet's head)."""
 
     function: str
+    functional: bool = False
     kind: ClassVar[str] = "act"
 
     def __post_init__(self) -> None:
@@ -172,8 +186,8 @@ class Activation(Op):
 
     @property
     def key(self) -> str:  # type: ignore[override]
-        """Priced by its function's rate: ptflops counts relu twice, relu6 and silu once, the rest not at all."""
-        return self.function
+        """Priced by its function's rate: ptflops counts an nn.ReLU twice, F.relu, relu6 and silu once."""
+        return _key(self.function, self.functional)
 
     def out_shape(self, x: Shape) -> Shape:
         """Unchanged: C x H x W."""
@@ -191,7 +205,7 @@ class AdaptiveAvgPool2d(Op):
     @property
     def key(self) -> str:  # type: ignore[override]
         """ptflops and thop price the module and the functional call differently."""
-        return "adaptive_avg_pool.functional" if self.functional else "adaptive_avg_pool"
+        return _key("adaptive_avg_pool", self.functional)
 
     def out_shape(self, x: Shape) -> Shape:
         """C x 1 x 1."""
@@ -210,24 +224,58 @@ class SpatialMean(Op):
         return Shape(x.c)
 
 
+def pool_output_size(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling rule: conv_output_size, rounded up with ceil_mode, but never starting a window in the padding."""
+    out = conv_output_size(size, kernel, stride, padding, 1)
+    if ceil_mode and (size + 2 * padding - kernel) % stride:
+        out += 1
+        if (out - 1) * stride >= size + padding:
+            out -= 1
+    return out
+
+
 @dataclass(frozen=True)
-class MaxPool2d(Op):
-    """torch.nn.MaxPool2d (ResNet's stem)."""
+class _Pool(Op):
+    """A kxk window pooled with a stride: the shape rule shared by max and average pooling."""
 
     kernel: IntPair = (3, 3)
     stride: IntPair = (2, 2)
-    padding: IntPair = (1, 1)
+    padding: IntPair = (0, 0)
+    ceil_mode: bool = False
+    functional: bool = False  # F.max_pool2d / F.avg_pool2d called in a forward (Inception-v3's blocks)
     kind: ClassVar[str] = "pool"
-    key: ClassVar[str] = "max_pool"
+    base: ClassVar[str] = ""
 
     def __post_init__(self) -> None:
         _pairs(self, (("kernel", "pool kernel", 1), ("stride", "pool stride", 1), ("padding", "pool padding", 0)))
+        require(all(2 * p <= k for p, k in zip(self.padding, self.kernel)),
+                f"pool padding {self.padding} must be at most half the kernel {self.kernel}, as PyTorch requires")
+
+    @property
+    def key(self) -> str:  # type: ignore[override]
+        return _key(self.base, self.functional)
 
     def out_shape(self, x: Shape) -> Shape:
-        """PyTorch's rule per axis with the pool's kernel, stride and padding."""
-        h = conv_output_size(x.h, self.kernel[0], self.stride[0], self.padding[0], 1)
-        w = conv_output_size(x.w, self.kernel[1], self.stride[1], self.padding[1], 1)
+        """PyTorch's pooling rule per axis with the pool's kernel, stride, padding and ceil_mode."""
+        h = pool_output_size(x.h, self.kernel[0], self.stride[0], self.padding[0], self.ceil_mode)
+        w = pool_output_size(x.w, self.kernel[1], self.stride[1], self.padding[1], self.ceil_mode)
         return Shape(x.c, h, w)
+
+
+@dataclass(frozen=True)
+class MaxPool2d(_Pool):
+    """torch.nn.MaxPool2d (ResNet's stem: 3x3, stride 2, padding 1)."""
+
+    padding: IntPair = (1, 1)
+    base: ClassVar[str] = "max_pool"
+
+
+@dataclass(frozen=True)
+class AvgPool2d(_Pool):
+    """torch.nn.AvgPool2d (DenseNet's transitions; Inception-v3's pool branches, called functionally)."""
+
+    count_include_pad: bool = True
+    base: ClassVar[str] = "avg_pool"
 
 
 @dataclass(frozen=True)
@@ -247,8 +295,8 @@ class Flatten(Op):
 
 
 class Join(Op):
-    """An elementwise op of two tensors computed in its container's own forward: priced per output element,
-    both inputs read once and the result written once."""
+    """An op joining two or more tensors in its container's own forward (sum, product, concat): priced per output
+    element, every input read once and the result written once."""
 
     arity: ClassVar[int] = 2
 
@@ -263,15 +311,81 @@ class Join(Op):
 
 @dataclass(frozen=True)
 class Add(Join):
-    """The residual sum x + f(x) of two equal shapes."""
+    """The sum of two or more equal shapes: a residual x + f(x), or parallel branches summed (ResNeXt's paths)."""
 
     kind: ClassVar[str] = "add"
     key: ClassVar[str] = "add"
 
-    def out_shape(self, a: Shape, b: Shape) -> Shape:
-        """Unchanged: C x H x W (both inputs)."""
-        require(a == b, f"residual branch gives {a} but the shortcut carries {b}")
-        return a
+    def out_shape(self, *xs: Shape) -> Shape:
+        """Unchanged: C x H x W, the same for every input."""
+        require(len(xs) >= 2, f"a sum takes at least two inputs, got {len(xs)}")
+        require(len(set(xs)) == 1, "a sum needs equal shapes, got " + " and ".join(map(str, xs)))
+        return xs[0]
+
+    def cost(self, ins: Sequence[Dims], out: Dims, convention: "str | Convention") -> Cost:
+        """formulas.by_rate: n inputs are n - 1 additions per output element."""
+        n = numel(out) * (len(ins) - 1)
+        return formulas.by_rate(key=self.key, numel_in=n, numel_out=n, convention=convention)
+
+
+@dataclass(frozen=True)
+class Concat(Join):
+    """torch.cat along channels: inputs of the same height and width, channels added up (a copy into one tensor)."""
+
+    kind: ClassVar[str] = "concat"
+    key: ClassVar[str] = "concat"
+
+    def out_shape(self, *xs: Shape) -> Shape:
+        """(C1 + C2 + ..., H, W)."""
+        require(len(xs) >= 1, "a concat takes at least one input")
+        require(len({(x.h, x.w) for x in xs}) == 1,
+                "a concat needs the same height and width, got " + ", ".join(map(str, xs)))
+        return Shape(sum(x.c for x in xs), xs[0].h, xs[0].w)
+
+    def cost(self, ins: Sequence[Dims], out: Dims, convention: "str | Convention") -> Cost:
+        """formulas.by_rate on the elements copied (no tool counts a concat)."""
+        return formulas.by_rate(key=self.key, numel_in=numel(out), numel_out=numel(out), convention=convention)
+
+
+@dataclass(frozen=True)
+class Split(Op):
+    """torch.split along channels into parts of the given sizes: views of the input, nothing copied."""
+
+    sizes: tuple[int, ...]
+    kind: ClassVar[str] = "split"
+    key: ClassVar[str] = "split"
+
+    def __post_init__(self) -> None:
+        require(len(self.sizes) >= 1, "a split needs at least one part")
+        for size in self.sizes:
+            positive_int(size, "split size")
+
+    def out_shape(self, x: Shape) -> tuple[Shape, ...]:  # type: ignore[override]
+        """One C_i x H x W shape per part; the sizes must add up to C."""
+        require(sum(self.sizes) == x.c, f"split sizes {list(self.sizes)} add up to {sum(self.sizes)}, "
+                                        f"but the input has {x.c} channels")
+        return tuple(Shape(c, x.h, x.w) for c in self.sizes)
+
+    def traffic(self, ins: Sequence[Dims], out: Dims) -> Traffic:
+        """traffic.view: the parts are views."""
+        return traffic.view()
+
+
+@dataclass(frozen=True)
+class ChannelShuffle(Op):
+    """ShuffleNet's channel shuffle with g groups: (N, g, C/g, H, W) transposed to (N, C/g, g, H, W), a copy."""
+
+    groups: int = 2
+    kind: ClassVar[str] = "shuffle"
+    key: ClassVar[str] = "shuffle"
+
+    def __post_init__(self) -> None:
+        positive_int(self.groups, "shuffle groups")
+
+    def out_shape(self, x: Shape) -> Shape:
+        """Unchanged: C x H x W (C divisible by the groups)."""
+        require(x.c % self.groups == 0, f"shuffle groups {self.groups} do not divide {x.c} channels")
+        return x
 
 
 @dataclass(frozen=True)
@@ -287,4 +401,5 @@ class Mul(Join):
         return x
 
 
-AnyOp = Union[Conv2d, Linear, BatchNorm2d, Activation, AdaptiveAvgPool2d, SpatialMean, MaxPool2d, Flatten, Add, Mul]
+AnyOp = Union[Conv2d, Linear, BatchNorm2d, Activation, AdaptiveAvgPool2d, SpatialMean, MaxPool2d, AvgPool2d, Flatten,
+              Add, Mul, Concat, Split, ChannelShuffle]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence, Union
 
 from ..errors import CostlabError, require
-from .checks import is_int
+from .checks import MAX_BATCH, MAX_CHANNELS, is_int, positive_int
 
 IntPair = tuple[int, int]
 PairLike = Union[int, tuple[int, int], list]
@@ -67,18 +67,22 @@ def as_pair(value: PairLike, what: str) -> IntPair:
 
 
 def same_padding(kernel: IntPair, dilation: IntPair = (1, 1)) -> IntPair:
-    """Padding that keeps the size at stride 1 for odd kernels: d * (k - 1) // 2 per axis."""
+    """Padding on every side that keeps the size at stride 1 for odd kernels: d * (k - 1) // 2 per axis."""
     return tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))  # type: ignore[return-value]
 
 
-def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
-    """PyTorch's rule: floor((size + 2p - d(k - 1) - 1) / s) + 1."""
+def same_padding_end(kernel: IntPair, dilation: IntPair = (1, 1)) -> IntPair:
+    """The extra padding at the bottom and right that PyTorch's padding='same' adds for an even kernel: d(k-1) mod 2."""
+    return tuple(d * (k - 1) % 2 for k, d in zip(kernel, dilation))  # type: ignore[return-value]
+
+
+def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int, padding_end: int = 0) -> int:
+    """PyTorch's rule: floor((size + 2p + p_end - d(k - 1) - 1) / s) + 1 (p_end: the extra padding at one end)."""
     effective = dilation * (kernel - 1) + 1
-    require(
-        size + 2 * padding >= effective,
-        f"kernel {kernel} (dilation {dilation}) is larger than the padded input {size}+2*{padding}",
-    )
-    return (size + 2 * padding - effective) // stride + 1
+    padded = size + 2 * padding + padding_end
+    require(padded >= effective, f"kernel {kernel} (dilation {dilation}) is larger than the padded input "
+                                 f"{size}+2*{padding}" + (f"+{padding_end}" if padding_end else ""))
+    return (padded - effective) // stride + 1
 
 
 def parse_input_shape(value: Any, what: str = "input", rank: int | None = None) -> tuple[int, ...]:
@@ -94,8 +98,11 @@ def parse_input_shape(value: Any, what: str = "input", rank: int | None = None) 
         items = value
     else:
         raise CostlabError(f"{what}: expected positive integers, batch first, like [1, 3, 224, 224], got {value!r}")
-    count_ok = len(items) == rank if rank else len(items) >= 2
+    count_ok = len(items) == rank if rank else 2 <= len(items) <= 6
     if not count_ok or not all(is_int(v) and v > 0 for v in items):
-        count = f"{rank} positive integers" if rank else "at least 2 positive integers"
+        count = f"{rank} positive integers" if rank else "2 to 6 positive integers"
         raise CostlabError(f"{what}: expected {count}, batch first, like {example}, got {value!r}")
+    positive_int(items[0], f"{what}: batch", MAX_BATCH)
+    for v in items[1:]:
+        positive_int(v, f"{what}: each dimension", MAX_CHANNELS)
     return tuple(int(v) for v in items)

@@ -73,4 +73,4 @@ def intensity(flops: int, nbytes: int) -> float:
 
 def check_dtype_bytes(value: int) -> int:
     """A dtype size in bytes: a positive integer."""
-    return positive_int(value, "dtype size in bytes")
+    return positive_int(value, "dtype size in bytes", 16)

@@ -16,6 +16,9 @@ LAYER_TYPES = {
     "add": "residual add",
     "mul": "SE multiply",
     "flatten": "flatten",
+    "concat": "concatenation",
+    "split": "channel split",
+    "shuffle": "channel shuffle",
 }
 
 # elementwise nonlinearities an Activation op may name (traced.bridge maps each to its torch module)

@@ -18,18 +18,22 @@ def _reason(exc: OSError) -> str:
 
 
 def writable_file(path: str | os.PathLike, what: str, via_rename: bool = False) -> Path:
-    """path if costlab can write it, else a CostlabError naming it: a directory, a missing or read-only folder,
-    a read-only file. via_rename: the file is written beside itself and renamed, so its folder must be writable."""
-    p = Path(path)
+    """The file costlab will write for path, checked before any work: a symlink is followed (the link stays, its
+    target gets the content); a directory, a FIFO, a device, a missing or read-only folder or a read-only file is
+    a CostlabError naming it. via_rename: written beside itself and renamed, so its folder must be writable."""
+    given = Path(path)
+    p = Path(os.path.realpath(given))
     if p.is_dir():
-        raise CostlabError(f"{what} {str(p)!r} is a directory, not a file")
+        raise CostlabError(f"{what} {str(given)!r} is a directory, not a file")
+    if p.exists() and not p.is_file():
+        raise CostlabError(f"{what} {str(given)!r} is not a regular file (a FIFO, device or socket); give a file path")
     if not p.parent.is_dir():
-        raise CostlabError(f"{what} directory {str(p.parent)!r} does not exist")
+        raise CostlabError(f"{what} directory {str(given.parent)!r} does not exist")
     if p.exists() and not os.access(p, os.W_OK):
-        raise CostlabError(f"{what} {str(p)!r} is not writable")
+        raise CostlabError(f"{what} {str(given)!r} is not writable")
     if (via_rename or not p.exists()) and not os.access(p.parent, os.W_OK):
-        raise CostlabError(f"{what} directory {str(p.parent)!r} is not writable")
-    return p
+        raise CostlabError(f"{what} directory {str(given.parent)!r} is not writable")
+    return given
 
 
 def writable_dir(path: str | os.PathLike, what: str, subdirs: tuple[str, ...] = ()) -> Path:
@@ -75,9 +79,15 @@ def _remove_dirs(dirs: list[Path]) -> None:
             pass
 
 
+def _target(path: Path) -> Path:
+    """Where the bytes go: through a symlink to the file it names, so the link stays a link."""
+    return Path(os.path.realpath(path))
+
+
 def stage(path: Path, data: Data, what: str) -> Path:
-    """Write data to a new temporary file beside path (so a rename puts it in place atomically); return its path."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Write data to a new temporary file beside path's target (so a rename puts it in place atomically); return it."""
+    target = _target(Path(path))
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "xb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
@@ -91,7 +101,7 @@ def stage(path: Path, data: Data, what: str) -> Path:
 def commit(tmp: Path, path: Path, what: str) -> None:
     """Rename a staged file into place."""
     try:
-        os.replace(tmp, path)
+        os.replace(tmp, _target(Path(path)))
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise CostlabError(f"cannot write {what} {str(path)!r}: {_reason(exc)}") from None

@@ -5,18 +5,29 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+from decimal import Decimal
 from typing import Any, Iterable, Optional, Sequence
 
 FORMATS = ("table", "csv", "json", "markdown")
 
 
+UNITS = ((1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K"))
+
+
 def humanize(n: int | float) -> str:
-    """Short SI form for reading: 6912 -> '6.91K', 569_000_000 -> '569.0M'."""
+    """Short SI form for reading: 6912 -> '6.91K', 569_000_000 -> '569.0M'; past 1000E, '1.23e+24'."""
+    if isinstance(n, int) and abs(n) >= 10 ** 21:
+        return f"{Decimal(n):.3g}"  # exact: no float conversion, which overflows past 1e308
     value = float(n)
-    for limit, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= limit:
+    if not math.isfinite(value) or abs(value) >= 1e21:
+        return f"{value:.3g}"
+    if abs(value) >= 1000:
+        for limit, suffix in UNITS:  # the largest unit the value rounds to at least 1 of: 999,999 is 1.00M
             scaled = value / limit
-            return f"{scaled:.2f}{suffix}" if abs(scaled) < 10 else f"{scaled:.1f}{suffix}"
+            text = f"{scaled:.2f}" if abs(scaled) < 10 else f"{scaled:.1f}"
+            if 1 <= abs(float(text)) < 1000:
+                return text + suffix
     return str(int(n)) if float(n).is_integer() else f"{value:.3g}"
 
 

@@ -28,7 +28,7 @@ def read_text(path: str | os.PathLike, what: str) -> str:
     if p.is_dir():
         raise CostlabError(f"{what} {str(p)!r} is a directory, not a TOML file")
     try:
-        return p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8-sig")  # a byte-order mark some editors write is not TOML
     except FileNotFoundError:
         raise CostlabError(f"{what} {str(p)!r} not found") from None
     except UnicodeDecodeError as exc:

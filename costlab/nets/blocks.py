@@ -10,15 +10,17 @@ from typing import Optional
 
 from ..core.graph import Gate, Layer, Node, Residual, Seq, seq
 from ..core.ops import Activation, AdaptiveAvgPool2d, BatchNorm2d, Conv2d
-from ..core.shapes import as_pair, same_padding
+from ..core.shapes import as_pair, same_padding, same_padding_end
 
 
 def conv(name: str, cin: int, cout: int, kernel=3, stride=1, groups: int = 1, bias: bool = False,
          padding=None, dilation=1) -> Layer:
-    """A bare Conv2d; padding defaults to 'same' (d * (k - 1) // 2)."""
-    k, d = as_pair(kernel, "kernel"), as_pair(dilation, "dilation")
+    """A bare Conv2d; padding None is 'same': d(k-1)//2 on every side, and at stride 1 an even kernel's odd one at the
+    bottom and right as PyTorch's padding='same' (at a larger stride, the symmetric part only)."""
+    k, d, s = as_pair(kernel, "kernel"), as_pair(dilation, "dilation"), as_pair(stride, "stride")
     p = same_padding(k, d) if padding is None else as_pair(padding, "padding")
-    return Layer(name, Conv2d(cin, cout, k, as_pair(stride, "stride"), p, d, groups, bias))
+    end = same_padding_end(k, d) if padding is None and s == (1, 1) else (0, 0)
+    return Layer(name, Conv2d(cin, cout, k, s, p, d, groups, bias, end))
 
 
 def conv_bn_act(name: str, cin: int, cout: int, kernel=3, stride=1, groups: int = 1,

@@ -8,7 +8,8 @@ from fractions import Fraction
 from typing import Optional
 
 from ..core.analyze import analyze
-from ..core.checks import positive_int
+from ..core.checks import (MAX_CHANNELS, MAX_KERNEL, MAX_MULTIPLIER, MAX_REPEATS, MAX_SIZE, multiplier,
+                           nonnegative_int, positive_int)
 from ..core.cost import flops_of
 from ..core.graph import Node, Seq
 from ..core.shapes import Shape
@@ -17,6 +18,7 @@ from .blocks import bottleneck, conv, fused_mbconv, mbconv, stacked_convs
 from .scaling import scale_channels_floor, scale_size_round
 
 KINDS = ("conv", "depthwise", "pointwise", "dwsep", "mbconv", "fused-mbconv", "bottleneck")
+KIND_ALIASES = {"fused_mbconv": "fused-mbconv"}  # the TOML spelling works here too
 # kinds whose kernel may be given after a colon (conv:5, dwsep:3x2); the others have a fixed or single kernel
 STACKABLE = ("conv", "depthwise", "dwsep")
 _KIND_RE = re.compile(r"^(?P<base>[a-z-]+)(?::(?P<kernel>\d+)(?:x(?P<repeats>\d+))?)?$")
@@ -52,13 +54,14 @@ class Kind:
 def parse_kind(text: str) -> Kind:
     """'dwsep' -> Kind(dwsep, None, 1); 'conv:5' -> (conv, 5, 1); 'conv:3x2' -> (conv, 3, 2)."""
     match = _KIND_RE.match(text)
-    if not match or match["base"] not in KINDS:
+    base = KIND_ALIASES.get(match["base"], match["base"]) if match else None
+    if base not in KINDS:
         raise CostlabError(f"unknown kind {text!r}; known: {', '.join(KINDS)} (kernel variants like conv:5, conv:3x2)")
     kernel = int(match["kernel"]) if match["kernel"] else None
     repeats = int(match["repeats"]) if match["repeats"] else 1
-    require(kernel is None or kernel >= 1, f"kernel in kind {text!r} must be at least 1")
-    require(repeats >= 1, f"repeat count in kind {text!r} must be at least 1")
-    base = match["base"]
+    if kernel is not None:
+        positive_int(kernel, f"kernel in kind {text!r}", MAX_KERNEL)
+    positive_int(repeats, f"repeat count in kind {text!r}", MAX_REPEATS)
     require(repeats == 1 or base in STACKABLE, f"kind {text!r}: only {', '.join(STACKABLE)} can be stacked")
     require(kernel is None or base != "pointwise", f"kind {text!r}: a pointwise conv is always 1x1")
     return Kind(text, base, kernel, repeats)
@@ -73,10 +76,12 @@ def kind_graph(kind: Kind, s: Setting) -> Node:
         if kind.repeats == 1:
             return Seq(kind.text, (conv("conv", s.cin, s.cout, k, s.stride, s.groups, s.bias, s.padding),))
         return stacked_convs(kind.text, s.cin, s.cout, k, kind.repeats, s.stride, bias=s.bias, padding=s.padding)
-    if kind.base == "depthwise":
+    if kind.base == "depthwise":  # cin -> cout = m x cin: m filters per channel (PyTorch's and Keras' multiplier)
+        require(s.cout % s.cin == 0, f"--cout {s.cout} must be a multiple of --cin {s.cin} for depthwise: each of the "
+                                     f"{s.cin} channels is filtered on its own (use conv or dwsep to change the width)")
         return Seq(kind.text, tuple(
-            conv(f"dw{i}" if kind.repeats > 1 else "dw", s.cin, s.cin, k, s.stride if i == 0 else 1, s.cin, s.bias,
-                 s.padding)
+            conv(f"dw{i}" if kind.repeats > 1 else "dw", s.cin if i == 0 else s.cout, s.cout, k,
+                 s.stride if i == 0 else 1, s.cin if i == 0 else s.cout, s.bias, s.padding)
             for i in range(kind.repeats)))
     if kind.base == "pointwise":
         return Seq(kind.text, (conv("pw", s.cin, s.cout, 1, s.stride, 1, s.bias),))
@@ -95,23 +100,27 @@ def kind_graph(kind: Kind, s: Setting) -> Node:
 
 def make_setting(cin: int, cout: int, kernel: int = 3, height: int = 224, width: int = 224, stride: int = 1,
                  bias: bool = False, groups: int = 1, expand: int = 6, se: Optional[float] = None,
-                 alpha: Optional[float] = None, rho: Optional[float] = None, padding: Optional[int] = None) -> Setting:
-    """Validate the inputs and apply MobileNet's multipliers: channels int(alpha * C), sizes round(rho * S)."""
-    for what, value in (("--cin", cin), ("--cout", cout), ("--kernel", kernel), ("--height", height),
-                        ("--width", width), ("--stride", stride), ("--groups", groups), ("--expand", expand)):
-        positive_int(value, what)
+                 alpha: Optional[float] = None, rho: Optional[float] = None, padding: Optional[int] = None,
+                 size_name: str = "") -> Setting:
+    """Validate the inputs and apply MobileNet's multipliers: channels int(alpha * C), sizes round(rho * S).
+    size_name: the option the sizes came from ('--size'), to name it in errors instead of --height/--width."""
+    for what, value, limit in (("--cin", cin, MAX_CHANNELS), ("--cout", cout, MAX_CHANNELS),
+                               ("--kernel", kernel, MAX_KERNEL), (size_name or "--height", height, MAX_SIZE),
+                               (size_name or "--width", width, MAX_SIZE), ("--stride", stride, MAX_KERNEL),
+                               ("--groups", groups, MAX_CHANNELS), ("--expand", expand, MAX_MULTIPLIER)):
+        positive_int(value, what, limit)
     if padding is not None:
-        require(padding >= 0, f"--padding must be 'same' or an integer >= 0, got {padding}")
+        nonnegative_int(padding, "--padding", MAX_KERNEL)
     if alpha is not None:
-        require(0 < alpha, f"--alpha must be greater than 0, got {alpha}")
+        multiplier(alpha, "--alpha")
         cin, cout = scale_channels_floor(cin, alpha), scale_channels_floor(cout, alpha)
-        require(cin >= 1 and cout >= 1, f"--alpha {alpha} leaves no channels ({cin} -> {cout})")
+        require(cin >= 1 and cout >= 1, f"--alpha {alpha:g} leaves no channels ({cin} -> {cout})")
     if rho is not None:
-        require(0 < rho, f"--rho must be greater than 0, got {rho}")
+        multiplier(rho, "--rho")
         height, width = scale_size_round(height, rho), scale_size_round(width, rho)
-        require(height >= 1 and width >= 1, f"--rho {rho} leaves no pixels ({height}x{width})")
+        require(height >= 1 and width >= 1, f"--rho {rho:g} leaves no pixels ({height}x{width})")
     if se is not None:
-        require(0 < se <= 1, f"--se must be a ratio in (0, 1], got {se}")
+        require(isinstance(se, (int, float)) and 0 < se <= 1, f"--se must be a ratio in (0, 1], got {se}")
     return Setting(cin, cout, kernel, height, width, stride, bias, groups, expand,
                    Fraction(str(se)) if se is not None else None, padding)
 
@@ -152,19 +161,28 @@ class Compared:
     macs_ratio: Optional[float]
     closed_form_macs_ratio: Optional[Fraction] = None
     closed_form: str = ""
+    kernel: int = 3
+    repeats: int = 1
+    setting: Optional[Setting] = None
 
     @property
     def flops(self) -> int:
         return flops_of(self.macs)
 
     def to_dict(self) -> dict:
-        """JSON / CSV shape: name, params, macs, flops, output_shape, ratios (closed form only where it applies)."""
+        """JSON / CSV shape: name, params, macs, flops, output_shape, ratios (the closed form None where it does not
+        apply), then the setting it was counted at: cin, cout (after alpha), kernel, repeats, height, width, stride,
+        bias."""
         out = {"name": self.name, "params": self.params, "macs": self.macs, "flops": self.flops,
                "output_shape": list(self.output_shape.dims), "params_ratio": self.params_ratio,
                "macs_ratio": self.macs_ratio}
-        if self.closed_form_macs_ratio is not None:
-            out["closed_form_macs_ratio"] = float(self.closed_form_macs_ratio)
-            out["closed_form"] = self.closed_form
+        closed = self.closed_form_macs_ratio
+        out["closed_form_macs_ratio"] = None if closed is None else float(closed)
+        out["closed_form"] = self.closed_form or None
+        s = self.setting
+        if s is not None:
+            out.update({"cin": s.cin, "cout": s.cout, "kernel": self.kernel, "repeats": self.repeats,
+                        "height": s.height, "width": s.width, "stride": s.stride, "bias": s.bias})
         return out
 
 
@@ -172,6 +190,11 @@ def compare(kinds: list[str], setting: Setting) -> list[Compared]:
     """One result per KIND (as typed): params, macs, flops, output shape and ratios to the first KIND."""
     require(len(kinds) >= 1, "give at least one KIND")
     parsed = [parse_kind(k) for k in kinds]
+    for kind in parsed:
+        k = kind.kernel or setting.kernel
+        if setting.padding is None and k % 2 == 0 and setting.stride > 1 and kind.base in STACKABLE:
+            raise CostlabError(f"--padding same with the even kernel of {kind.text} ({k}x{k}) needs --stride 1, as "
+                               f"PyTorch's padding='same' does; give --padding P")
     results = [analyze(kind_graph(kind, setting), Shape(setting.cin, setting.height, setting.width), name=kind.text)
                for kind in parsed]
     first = results[0]
@@ -182,7 +205,8 @@ def compare(kinds: list[str], setting: Setting) -> list[Compared]:
             kind.text, result.params, result.macs, result.output_shape,
             result.params / first.params if first.params else None,
             result.macs / first.macs if first.macs else None,
-            closed, f"1/N + 1/k^2 = 1/{setting.cout} + 1/{(kind.kernel or setting.kernel) ** 2}" if closed else ""))
+            closed, f"1/N + 1/k^2 = 1/{setting.cout} + 1/{(kind.kernel or setting.kernel) ** 2}" if closed else "",
+            1 if kind.base == "pointwise" else kind.kernel or setting.kernel, kind.repeats, setting))
     return out
 
 
@@ -234,7 +258,7 @@ def breakeven(separable: bool, n_values: list[int], cin: Optional[int] = None, s
     Standard: C5 = 25HWMN, C3x2 = 9HWMN + 9HWN^2 (the second 3x3 sees N channels; exact as written).
     M = cin, or M = N when cin is not given. Exact counts come from the formulas, through compare().
     """
-    positive_int(size, "--size")
+    positive_int(size, "--size", MAX_SIZE)
     base = "dwsep" if separable else "conv"
     rows = []
     for n in n_values:

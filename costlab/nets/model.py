@@ -1,20 +1,54 @@
 """Architectures as typed, frozen data: a paper-style table (stem, one Stage row per stage, head, classifier)
 plus the family's Rules. Built-in tables (tables.py) and TOML files (spec.py) load onto these same classes;
-network.py turns one into a graph."""
+network.py turns one into a graph. Every check names the key it is about, so a TOML file can point at its line."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Optional
+from dataclasses import dataclass, field, fields
+from typing import Callable, Optional
 
-from ..core.checks import positive_int
+from ..core.checks import MAX_CHANNELS, MAX_KERNEL, MAX_REPEATS, MAX_SIZE, multiplier, positive_int
 from ..core.vocab import ACTIVATIONS
 from ..errors import CostlabError, require
 from .scaling import Rules, choice
 
 BLOCKS = ("dwsep", "conv", "mbconv", "fused_mbconv", "bottleneck")
+BLOCK_ALIASES = {"fused-mbconv": "fused_mbconv"}
+# the keys each block gives a meaning to, beyond block, channels, repeats, stride, kernel and act
+BLOCK_KEYS = {
+    "dwsep": (),
+    "conv": (),
+    "mbconv": ("expand", "expanded", "se"),
+    "fused_mbconv": ("expand", "expanded", "se"),
+    "bottleneck": ("expand", "groups"),
+}
+BLOCK_OPTIONAL = ("expand", "expanded", "se", "groups")
 HEAD_SCALES = ("width", "width_at_least_1", "fixed")
 POOLS = ("adaptive", "mean", "functional")
+
+
+class ArchError(CostlabError):
+    """A problem with an architecture, located in its table (TOML files report the key and line).
+
+    table: 'stem', 'stages', 'head', 'classifier' or '' (top level); index: the stage; key: the field, if known.
+    detail: the message without its location, for callers that print the location their own way.
+    """
+
+    def __init__(self, message: str, table: str = "", index: Optional[int] = None, key: Optional[str] = None,
+                 detail: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.table, self.index, self.key = table, index, key
+        self.detail = message if detail is None else detail
+
+
+def _checked(key: str, check: Callable[[], object]) -> None:
+    """Run one check; its CostlabError becomes an ArchError naming key."""
+    try:
+        check()
+    except ArchError:
+        raise
+    except CostlabError as exc:
+        raise ArchError(str(exc), key=key) from None
 
 
 def _act(value: Optional[str], what: str) -> None:
@@ -22,9 +56,8 @@ def _act(value: Optional[str], what: str) -> None:
         choice(value, ACTIVATIONS, what)
 
 
-def _positive_ratio(value, what: str) -> None:
-    require(not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0,
-            f"{what} must be a positive number, got {value!r}")
+def _count(obj, key: str, limit: int, what: Optional[str] = None) -> None:
+    _checked(key, lambda: positive_int(getattr(obj, key), what or key, limit))
 
 
 @dataclass(frozen=True)
@@ -36,10 +69,10 @@ class Stem:
     maxpool: bool = False  # ResNet's 3x3 stride-2 max pool after the stem conv
 
     def __post_init__(self) -> None:
-        positive_int(self.channels, "stem channels")
-        positive_int(self.kernel, "stem kernel")
-        positive_int(self.stride, "stem stride")
-        _act(self.act, "stem act")
+        _count(self, "channels", MAX_CHANNELS, "stem channels")
+        _count(self, "kernel", MAX_KERNEL, "stem kernel")
+        _count(self, "stride", MAX_KERNEL, "stem stride")
+        _checked("act", lambda: _act(self.act, "stem act"))
 
 
 @dataclass(frozen=True)
@@ -58,13 +91,29 @@ class Stage:
     groups: int = 1  # bottleneck 3x3 groups (ResNeXt)
 
     def __post_init__(self) -> None:
-        choice(self.block, BLOCKS, "block")
-        for what in ("channels", "repeats", "stride", "kernel", "groups"):
-            positive_int(getattr(self, what), what)
-        _positive_ratio(self.expand, "expand")
+        object.__setattr__(self, "block", BLOCK_ALIASES.get(self.block, self.block))
+        _checked("block", lambda: choice(self.block, BLOCKS, "block"))
+        _count(self, "channels", MAX_CHANNELS)
+        _count(self, "repeats", MAX_REPEATS)
+        _count(self, "stride", MAX_KERNEL)
+        _count(self, "kernel", MAX_KERNEL)
+        _count(self, "groups", MAX_CHANNELS)
+        _checked("expand", lambda: multiplier(self.expand, "expand"))
         if self.expanded is not None:
-            positive_int(self.expanded, "expanded")
-        _act(self.act, "act")
+            _count(self, "expanded", MAX_CHANNELS)
+        _checked("se", lambda: require(isinstance(self.se, bool), f"se must be true or false, got {self.se!r}"))
+        _checked("act", lambda: _act(self.act, "act"))
+        for key in unused_keys(self):
+            raise ArchError(f"{key} does not apply to a {self.block!r} block (it takes: "
+                            f"{', '.join(('channels', 'repeats', 'stride', 'kernel', 'act') + BLOCK_KEYS[self.block])})",
+                            key=key)
+
+
+def unused_keys(stage: Stage) -> list[str]:
+    """The fields of a stage set away from their defaults that its block gives no meaning to."""
+    defaults = {f.name: f.default for f in fields(Stage)}
+    return [key for key in BLOCK_OPTIONAL
+            if key not in BLOCK_KEYS[stage.block] and getattr(stage, key) != defaults[key]]
 
 
 @dataclass(frozen=True)
@@ -77,12 +126,12 @@ class Head:
     act: Optional[str] = None
 
     def __post_init__(self) -> None:
-        choice(self.scale, HEAD_SCALES, "head scale")
+        _checked("scale", lambda: choice(self.scale, HEAD_SCALES, "head scale"))
         if self.channels is not None:
-            positive_int(self.channels, "head channels")
+            _count(self, "channels", MAX_CHANNELS, "head channels")
         if self.per_input is not None:
-            positive_int(self.per_input, "head per_input")
-        _act(self.act, "head act")
+            _count(self, "per_input", 64, "head per_input")
+        _checked("act", lambda: _act(self.act, "head act"))
 
 
 @dataclass(frozen=True)
@@ -94,11 +143,11 @@ class Classifier:
     # functional: F.adaptive_avg_pool2d + flatten in forward (MobileNetV2; only ptflops and thop tell it apart)
 
     def __post_init__(self) -> None:
-        positive_int(self.classes, "classes")
+        _count(self, "classes", MAX_CHANNELS)
         for h in self.hidden:
-            positive_int(h, "hidden")
-        _act(self.hidden_act, "hidden_act")
-        choice(self.pool, POOLS, "pool")
+            _checked("hidden", lambda h=h: positive_int(h, "hidden", MAX_CHANNELS))
+        _checked("hidden_act", lambda: _act(self.hidden_act, "hidden_act"))
+        _checked("pool", lambda: choice(self.pool, POOLS, "pool"))
 
 
 @dataclass(frozen=True)
@@ -116,22 +165,8 @@ class Arch:
     in_channels: int = 3
 
     def __post_init__(self) -> None:
-        positive_int(self.resolution, "resolution")
-        positive_int(self.in_channels, "in_channels")
-        require(len(self.stages) > 0, "an architecture needs at least one stage")
-        for what in ("width_mult", "depth_mult"):
-            _positive_ratio(getattr(self, what), what)
-
-
-class ArchError(CostlabError):
-    """A shape problem found while building an arch, located in its table (TOML files report the key and line).
-
-    table: 'stem', 'stages', 'head', 'classifier' or '' (top level); index: the stage; key: the field, if known.
-    detail: the message without its location, for callers that print the location their own way.
-    """
-
-    def __init__(self, message: str, table: str = "", index: Optional[int] = None, key: Optional[str] = None,
-                 detail: Optional[str] = None) -> None:
-        super().__init__(message)
-        self.table, self.index, self.key = table, index, key
-        self.detail = message if detail is None else detail
+        _count(self, "resolution", MAX_SIZE)
+        _count(self, "in_channels", MAX_CHANNELS)
+        _checked("stages", lambda: require(len(self.stages) > 0, "an architecture needs at least one stage"))
+        _checked("width_mult", lambda: multiplier(self.width_mult, "width_mult"))
+        _checked("depth_mult", lambda: multiplier(self.depth_mult, "depth_mult"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Optional
 
+from ..core.checks import MAX_REPEATS
 from ..core.graph import Layer, Node, Seq
 from ..core.ops import Activation, AdaptiveAvgPool2d, BatchNorm2d, Flatten, Linear, MaxPool2d, SpatialMean
 from ..errors import CostlabError
@@ -57,8 +58,12 @@ def build_graph(arch: Arch, alpha: Optional[float] = None) -> Seq:
     cin = stem_c
     for i, stage in enumerate(arch.stages, 1):
         cout = _scaled(arch, alpha, stage.channels, f"stage{i} (stages[{i - 1}])", "stages", i - 1)
+        repeats = round_repeats(stage.repeats, arch.depth_mult)
+        if repeats > MAX_REPEATS:
+            raise ArchError(f"stage{i} (stages[{i - 1}]): {stage.repeats} repeats x depth {arch.depth_mult:g} gives "
+                            f"{repeats:,} blocks; at most {MAX_REPEATS:,} per stage", "stages", i - 1, "repeats")
         blocks = []
-        for j in range(round_repeats(stage.repeats, arch.depth_mult)):
+        for j in range(repeats):
             if j >= 2:  # blocks after the first two repeat block 1 exactly (cin == cout, stride 1): reuse it
                 blocks.append(replace(blocks[1], name=str(j)))
                 continue

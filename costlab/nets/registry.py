@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
 from ..core.analyze import Analysis, analyze
-from ..core.checks import positive_int, positive_number
+from ..core.checks import MAX_BATCH, MAX_SIZE, multiplier, positive_int
 from ..core.conventions import DEFAULT_CONVENTION
 from ..core.cost import flops_of
 from ..core.graph import Node
@@ -73,6 +74,15 @@ class Built:
         return self.input_shape.h
 
 
+# resolutions as fractions of the native one: 224 -> 128, 160, 192, 224, 256, as in the MobileNet papers
+RESOLUTION_FRACTIONS = (Fraction(4, 7), Fraction(5, 7), Fraction(6, 7), Fraction(1), Fraction(8, 7))
+
+
+def resolutions_around(native: int) -> list[int]:
+    """A scaling grid's resolutions: native * 4/7 .. 8/7, rounded to a multiple of 8, and native itself."""
+    return sorted({max(8, int(round(native * f / 8)) * 8) for f in RESOLUTION_FRACTIONS} | {native})
+
+
 def list_archs() -> list[ArchInfo]:
     """Every built-in architecture with its family and native (paper) resolution."""
     return [ArchInfo(a.name, a.family, a.resolution) for a in ARCHS.values()]
@@ -99,10 +109,11 @@ def resolve_resolution(arch: Arch, resolution: Optional[int], rho: Optional[floa
     if resolution is not None and rho is not None:
         raise CostlabError("give either a resolution or rho, not both")
     if rho is not None:
-        return max(1, scale_size_round(arch.resolution, positive_number(rho, "rho")))
+        return positive_int(max(1, scale_size_round(arch.resolution, multiplier(rho, "rho"))),
+                            f"resolution round(rho x {arch.resolution})", MAX_SIZE)
     if resolution is None:
         return arch.resolution
-    return positive_int(resolution, "resolution")
+    return positive_int(resolution, "resolution", MAX_SIZE)
 
 
 def check_resolution(arch: Arch, size: int) -> None:
@@ -118,9 +129,9 @@ def arch_graph(name_or_toml_path: ArchLike, alpha: Optional[float] = None, resol
     its input shape. Repeats per stage become ceil(n * depth_mult), EfficientNet's rule."""
     arch = get_arch(name_or_toml_path)
     if alpha is not None:
-        positive_number(alpha, "alpha")
+        multiplier(alpha, "alpha")
     if depth is not None:
-        arch = replace(arch, depth_mult=arch.depth_mult * positive_number(depth, "depth"))
+        arch = replace(arch, depth_mult=multiplier(arch.depth_mult * multiplier(depth, "depth"), "depth x depth_mult"))
     size = resolve_resolution(arch, resolution, rho)
     check_resolution(arch, size)
     node = build_graph(arch, alpha)
@@ -132,7 +143,7 @@ def analyze_arch(name_or_toml_path: ArchLike, alpha: Optional[float] = None, res
                  rho: Optional[float] = None, convention: str = DEFAULT_CONVENTION, batch: int = 1,
                  depth: Optional[float] = None) -> Analysis:
     """Per-layer rows and totals of an architecture."""
-    positive_int(batch, "batch")
+    positive_int(batch, "batch", MAX_BATCH)
     built = arch_graph(name_or_toml_path, alpha, resolution, rho, depth)
     return analyze(built.node, built.input_shape, convention, built.arch.name, batch, built.alpha)
 

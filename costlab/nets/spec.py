@@ -24,7 +24,7 @@ from typing import Any, Optional
 
 from ..errors import CostlabError
 from ..io.toml import key_line, load as load_toml
-from .model import Arch, ArchError, Classifier, Head, Stage, Stem
+from .model import BLOCK_ALIASES, BLOCK_KEYS, BLOCK_OPTIONAL, Arch, ArchError, Classifier, Head, Stage, Stem
 from .network import total_stride
 from .scaling import Rules
 
@@ -96,6 +96,8 @@ def _arch(data: dict, ctx: _Ctx) -> Arch:
     try:
         return Arch(data["name"], data.get("family", "custom"), data["resolution"], stem, stage_rows, head,
                     classifier, rules, **top)
+    except ArchError as exc:
+        raise ctx.error(exc.detail, key=exc.key) from None
     except CostlabError as exc:
         raise ctx.error(str(exc)) from None
 
@@ -136,10 +138,25 @@ def _fields(table: dict, name: str, index: Optional[int], ctx: _Ctx) -> dict:
 
 def _make(cls, name: str, index: Optional[int], table: dict, ctx: _Ctx):
     fields = _fields(table, name, index, ctx)
+    if cls is Stage:
+        _check_keys_apply(fields, index, ctx)
     try:
         return cls(**fields)
+    except ArchError as exc:
+        raise ctx.error(exc.detail, name, index, exc.key) from None
     except CostlabError as exc:
         raise ctx.error(str(exc), name, index) from None
+
+
+def _check_keys_apply(fields: dict, index: Optional[int], ctx: _Ctx) -> None:
+    """A key the stage's block gives no meaning to is an error at its line, even when it holds the default value."""
+    block = BLOCK_ALIASES.get(fields["block"], fields["block"])
+    if block not in BLOCK_KEYS:
+        return  # the Stage itself names the unknown block
+    for key in fields:
+        if key in BLOCK_OPTIONAL and key not in BLOCK_KEYS[block]:
+            takes = ("channels", "repeats", "stride", "kernel", "act") + BLOCK_KEYS[block]
+            raise ctx.error(f"does not apply to a {block!r} block (it takes: {', '.join(takes)})", "stages", index, key)
 
 
 def _check_type(value: Any, kind: str, ctx: _Ctx, table: str, index: Optional[int], key: str) -> None:

@@ -165,7 +165,11 @@ def host_device(threads: int = 1, recalibrate: bool = False) -> Device:
     """The host's profile for a thread count: read from the cache, else measured (a few seconds) and cached."""
     path = cache_dir() / f"host-{threads}.toml"
     if path.is_file() and not recalibrate:
-        return load_device_file(path)
+        try:
+            return load_device_file(path)
+        except CostlabError as exc:
+            raise CostlabError(f"the cached host profile is unusable: {exc}; run with --recalibrate to measure this "
+                               f"machine again") from None
     from ..extras import require
 
     require("calibrating the host profile", ("torch",),

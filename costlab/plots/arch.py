@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 from ..core.vocab import LAYER_TYPES as TYPE_LABELS
 from ..io.render import humanize, share
-from .base import PALETTE, log_axis, pyplot, save, si_formatter
+from .base import PALETTE, log_axis, pyplot, si_formatter
 
 
 # one colour per layer type, the same in every chart (the Okabe-Ito yellow is left out: too light on white)
@@ -123,7 +122,7 @@ def scaling_chart(grid: Sequence, base_alpha: float, base_resolution: int, title
     return fig
 
 
-def sweep_chart(rows: Sequence, path: str | Path, title: str) -> Path:
+def sweep_figure(rows: Sequence, title: str):
     """`costlab sweep --chart`: MACs against resolution (one line per alpha) and params against alpha (SweepPoints)."""
     plt = pyplot()
     alphas = sorted({r.alpha for r in rows})
@@ -132,7 +131,7 @@ def sweep_chart(rows: Sequence, path: str | Path, title: str) -> Path:
     markers = "osD^v<>p"
     for i, alpha in enumerate(alphas):
         line = sorted((r for r in rows if r.alpha == alpha), key=lambda r: r.resolution)
-        left.plot([r.resolution for r in line], [r.macs for r in line], marker=markers[i % len(markers)],
+        left.plot([r.resolution for r in line], [float(r.macs) for r in line], marker=markers[i % len(markers)],
                   color=PALETTE[i % len(PALETTE)], linewidth=1.8, label=f"alpha {alpha:g}")
     from matplotlib.ticker import LogLocator, NullFormatter
 
@@ -157,4 +156,4 @@ def sweep_chart(rows: Sequence, path: str | Path, title: str) -> Path:
     right.margins(x=0.12, y=0.15)
     fig.suptitle(title)
     fig.tight_layout()
-    return save(fig, path)
+    return fig

@@ -61,6 +61,19 @@ def to_bytes(fig, fmt: str = "png", dpi: Optional[int] = None) -> bytes:
     return buf.getvalue()
 
 
+def render(figure, path: str | Path) -> bytes:
+    """The file bytes of the chart figure() draws, in the format path's suffix names; a chart matplotlib cannot draw
+    (values beyond what it can place on an axis) is a CostlabError, not a traceback."""
+    p = Path(path)
+    try:
+        return to_bytes(figure(), p.suffix.lower().lstrip("."))
+    except (OverflowError, ValueError, MemoryError) as exc:
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+        raise CostlabError(f"cannot draw chart {str(p)!r}: {type(exc).__name__}: {exc}") from None
+
+
 def save(fig, path: str | Path) -> Path:
     """Render fig in memory, then write the file whole (io.files.write_whole): a failed write leaves nothing behind."""
     p = Path(path)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
-from .base import PALETTE, pyplot, save, si_formatter
+from .base import PALETTE, pyplot, si_formatter
 
 
-def compare_chart(rows: Sequence, path: str | Path, title: str) -> Path:
+def compare_figure(rows: Sequence, title: str):
     """Two bar panels, params and MACs per KIND (Compared results), each bar labelled with its ratio to the first KIND."""
     plt = pyplot()
     names = [r.name for r in rows]
     fig, axes = plt.subplots(1, 2, figsize=(max(7.0, 1.6 * len(rows) + 4), 4.2))
     for ax, key, label, colour in ((axes[0], "params", "Parameters", PALETTE[0]),
                                    (axes[1], "macs", "Multiply-accumulates (MACs)", PALETTE[1])):
-        values = [getattr(r, key) for r in rows]
+        values = [float(getattr(r, key)) for r in rows]  # floats: matplotlib's integer paths stop at 2**63
         bars = ax.bar(names, values, color=colour)
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(si_formatter())
@@ -29,16 +28,12 @@ def compare_chart(rows: Sequence, path: str | Path, title: str) -> Path:
         ax.margins(y=0.15)
     fig.suptitle(title)
     fig.tight_layout()
-    return save(fig, path)
-
-
-def breakeven_chart(rows: Sequence, path: str | Path, title: str) -> Path:
-    """MAC ratio one 5x5 / two 3x3 against output width N: exact and MnasNet-simplified, 1.0 = break-even."""
-    return save(breakeven_figure(rows, title), path)
+    return fig
 
 
 def breakeven_figure(rows: Sequence, title: str):
-    """The figure of breakeven_chart."""
+    """MAC ratio one 5x5 / two 3x3 against output width N (BreakEven rows): exact and MnasNet-simplified, 1.0 =
+    break-even."""
     plt = pyplot()
     n = [r.n for r in rows]
     exact = [r.macs_5x5 / r.macs_3x3x2 for r in rows]

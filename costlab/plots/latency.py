@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
-from .base import PALETTE, pyplot, save, si_formatter
+from .base import PALETTE, pyplot, si_formatter
 
 
 def roofline_figure(layers: Sequence, device, title: str):
@@ -41,9 +40,6 @@ def roofline_figure(layers: Sequence, device, title: str):
     return fig
 
 
-def roofline_chart(layers: Sequence, device, path: str | Path, title: str) -> Path:
-    return save(roofline_figure(layers, device, title), path)
-
 
 def latency_share_figure(shares: Sequence[dict], title: str):
     """Per layer type, side-by-side bars: share of all MACs and share of measured latency."""
@@ -67,7 +63,3 @@ def latency_share_figure(shares: Sequence[dict], title: str):
     ax.legend(loc="upper right")
     fig.tight_layout()
     return fig
-
-
-def latency_share_chart(shares: Sequence[dict], path: str | Path, title: str) -> Path:
-    return save(latency_share_figure(shares, title), path)

@@ -46,10 +46,11 @@ def generate(names: Sequence[str], out: str | os.PathLike, index: bool = False, 
     out_dir = writable_dir(out, "--out", (CHART_DIR,))
     files: dict[str, bytes] = {}
     summaries = []
+    index_link = index or (out_dir / "README.md").is_file()  # link the index only where there is one
     iterate = progress(names) if progress else nullcontext(names)
     with iterate as items:
         for name in items:
-            model, summary = model_files(name, convention, crosscheck)
+            model, summary = model_files(name, convention, crosscheck, index_link)
             files.update(model)
             summaries.append(summary)
     if index:

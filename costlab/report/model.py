@@ -4,7 +4,6 @@ width x resolution scaling, and three charts. Tables come from the analysis' Dat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Sequence
 
 from ..core.analyze import Analysis
@@ -13,10 +12,8 @@ from ..core.vocab import LAYER_TYPES
 from ..io.render import grouped_int, humanize, share
 from .markdown import CHART_DIR, CHART_FORMAT, GENERATED, chart_link, exact, md_table
 
-# width multipliers of the scaling grid (MobileNet's 0.25..1.0, and MobileNetV2's 1.4) and
-# resolutions as fractions of the native one (224 -> 128, 160, 192, 224, 256, as in the MobileNet papers)
+# width multipliers of the scaling grid (MobileNet's 0.25..1.0, and MobileNetV2's 1.4); resolutions around the native
 ALPHAS = (0.25, 0.5, 0.75, 1.0, 1.4)
-RESOLUTION_FRACTIONS = (Fraction(4, 7), Fraction(5, 7), Fraction(6, 7), Fraction(1), Fraction(8, 7))
 TOP_LAYERS = 10
 # layer types in the order of MobileNetV1's Table 2 (1x1, depthwise, full conv, FC), then the rest
 TYPE_ORDER = ("pointwise", "depthwise", "conv", "grouped", "linear", "se", "bn", "pool", "act", "add", "mul", "flatten")
@@ -39,16 +36,11 @@ class CrossCheckSummary:
     first_problems: tuple[str, ...] = ()
 
 
-def resolutions_for(native: int) -> list[int]:
-    """The scaling grid's resolutions: native * 4/7 .. 8/7, rounded to a multiple of 8."""
-    return sorted({max(8, int(round(native * f / 8)) * 8) for f in RESOLUTION_FRACTIONS} | {native})
-
-
 def scaling_grid(name: str, convention: str) -> list:
     """params and MACs for every (alpha, resolution) of the grid."""
-    from ..nets.registry import get_arch, sweep
+    from ..nets.registry import get_arch, resolutions_around, sweep
 
-    return sweep(name, list(ALPHAS), resolutions_for(get_arch(name).resolution), convention)
+    return sweep(name, list(ALPHAS), resolutions_around(get_arch(name).resolution), convention)
 
 
 def run_crosscheck(name: str) -> CrossCheckSummary:
@@ -147,8 +139,8 @@ def crosscheck_markdown(cc: CrossCheckSummary) -> str:
     return "\n".join(lines)
 
 
-def model_markdown(analysis: Analysis, family: str, grid: list[dict], cc: CrossCheckSummary,
-                   charts: dict[str, str]) -> str:
+def model_markdown(analysis: Analysis, family: str, grid: list, cc: CrossCheckSummary,
+                   charts: dict[str, str], index_link: bool = True) -> str:
     """The whole report of one model as Markdown text."""
     a = analysis
     name = a.name
@@ -161,7 +153,7 @@ def model_markdown(analysis: Analysis, family: str, grid: list[dict], cc: CrossC
         GENERATED,
         "",
         f"Family `{family}`, input {a.input_shape} (batch 1), counting convention `{a.convention}` "
-        f"({conv_note}). [All models](README.md)",
+        f"({conv_note})." + (" [All models](README.md)" if index_link else ""),
         "",
         "## Summary",
         "",
@@ -237,9 +229,9 @@ def scaling_table(grid: list[dict]) -> str:
     return md_table(rows, columns, ["left"] + ["right"] * (len(columns) - 1))
 
 
-def model_files(name: str, convention: str = DEFAULT_CONVENTION,
-                crosscheck: bool = True) -> tuple[dict[str, bytes], ModelSummary]:
-    """The Markdown file and charts of one model, and its line in the index."""
+def model_files(name: str, convention: str = DEFAULT_CONVENTION, crosscheck: bool = True,
+                index_link: bool = True) -> tuple[dict[str, bytes], ModelSummary]:
+    """The Markdown file and charts of one model, and its line in the index (linked when there is one)."""
     from ..nets.registry import analyze_arch, get_arch
     from ..plots.arch import layer_chart, scaling_chart, stage_chart
     from ..plots.base import to_bytes
@@ -256,7 +248,7 @@ def model_files(name: str, convention: str = DEFAULT_CONVENTION,
         charts["scaling"]: to_bytes(scaling_chart(grid, 1.0, arch.resolution,
                                                   f"Width x resolution: {name} ({convention} convention)"),
                                     CHART_FORMAT),
-        f"{name}.md": model_markdown(analysis, arch.family, grid, cc, charts).encode(),
+        f"{name}.md": model_markdown(analysis, arch.family, grid, cc, charts, index_link).encode(),
     }
     summary = ModelSummary(name, arch.family, analysis.resolution, analysis.params, analysis.macs, analysis.flops, cc)
     return files, summary

@@ -18,7 +18,7 @@ from torch import nn
 from ..core import ops
 from ..core.conventions import Convention
 from ..core.cost import Cost
-from ..core.shapes import same_padding
+from ..core.shapes import same_padding, same_padding_end
 from ..core.vocab import ACTIVATIONS
 
 
@@ -37,6 +37,36 @@ class FunctionalAdaptiveAvgPool2d(nn.Module):
         return nn.functional.adaptive_avg_pool2d(x, (1, 1))
 
 
+class FunctionalActivation(nn.Module):
+    """F.relu(x) (or another activation) called from a module that is not the activation's own, as GoogLeNet's
+    BasicConv2d and DenseNet's head do."""
+
+    def __init__(self, function: str) -> None:
+        super().__init__()
+        self.function = function
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return ACTIVATION_FUNCTIONS[self.function](x)
+
+    def extra_repr(self) -> str:
+        return self.function
+
+
+class FunctionalPool2d(nn.Module):
+    """F.max_pool2d / F.avg_pool2d called in a forward, as Inception-v3's blocks do."""
+
+    def __init__(self, op) -> None:
+        super().__init__()
+        self.op = op
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        o = self.op
+        if isinstance(o, ops.MaxPool2d):
+            return nn.functional.max_pool2d(x, o.kernel, o.stride, o.padding, ceil_mode=o.ceil_mode)
+        return nn.functional.avg_pool2d(x, o.kernel, o.stride, o.padding, ceil_mode=o.ceil_mode,
+                                        count_include_pad=o.count_include_pad)
+
+
 ACTIVATION_MODULES: dict[str, type] = {
     "relu": nn.ReLU,
     "relu6": nn.ReLU6,
@@ -45,7 +75,18 @@ ACTIVATION_MODULES: dict[str, type] = {
     "hardswish": nn.Hardswish,
     "hardsigmoid": nn.Hardsigmoid,
 }
-assert set(ACTIVATION_MODULES) == set(ACTIVATIONS), "every activation costlab knows needs its torch module"
+ACTIVATION_FUNCTIONS = {"relu": nn.functional.relu, "relu6": nn.functional.relu6, "silu": nn.functional.silu,
+                        "sigmoid": torch.sigmoid, "hardswish": nn.functional.hardswish,
+                        "hardsigmoid": nn.functional.hardsigmoid}
+assert set(ACTIVATION_MODULES) == set(ACTIVATION_FUNCTIONS) == set(ACTIVATIONS), "each activation needs its torch form"
+
+
+def _pool_module(o) -> nn.Module:
+    if o.functional:
+        return FunctionalPool2d(o)
+    if isinstance(o, ops.MaxPool2d):
+        return nn.MaxPool2d(o.kernel, o.stride, o.padding, ceil_mode=o.ceil_mode)
+    return nn.AvgPool2d(o.kernel, o.stride, o.padding, ceil_mode=o.ceil_mode, count_include_pad=o.count_include_pad)
 
 
 @dataclass(frozen=True)
@@ -57,18 +98,31 @@ class ToTorch:
 
 
 TO_TORCH: dict[type, ToTorch] = {
-    ops.Conv2d: ToTorch(lambda o: nn.Conv2d(o.cin, o.cout, o.kernel, o.stride, o.padding, o.dilation, o.groups, o.bias)),
+    ops.Conv2d: ToTorch(lambda o: nn.Conv2d(o.cin, o.cout, o.kernel, o.stride, "same" if any(o.padding_end) else o.padding,
+                                            o.dilation, o.groups, o.bias)),
     ops.Linear: ToTorch(lambda o: nn.Linear(o.fin, o.fout, o.bias)),
     ops.BatchNorm2d: ToTorch(lambda o: nn.BatchNorm2d(o.channels, affine=o.affine)),
-    ops.Activation: ToTorch(lambda o: ACTIVATION_MODULES[o.function]()),
+    ops.Activation: ToTorch(lambda o: FunctionalActivation(o.function) if o.functional
+                            else ACTIVATION_MODULES[o.function]()),
     ops.AdaptiveAvgPool2d: ToTorch(lambda o: FunctionalAdaptiveAvgPool2d() if o.functional else nn.AdaptiveAvgPool2d(1)),
     ops.SpatialMean: ToTorch(lambda o: SpatialMean()),
-    ops.MaxPool2d: ToTorch(lambda o: nn.MaxPool2d(o.kernel, o.stride, o.padding)),
+    ops.MaxPool2d: ToTorch(_pool_module),
+    ops.AvgPool2d: ToTorch(_pool_module),
     ops.Flatten: ToTorch(lambda o: nn.Flatten(1)),
+    ops.ChannelShuffle: ToTorch(lambda o: nn.ChannelShuffle(o.groups)),
     # written as operators, as torchvision writes them (ptflops patches torch.add and Tensor.mul, not these)
-    ops.Add: ToTorch(function=lambda a, b: a + b),
+    ops.Add: ToTorch(function=lambda *xs: _sum(xs)),
     ops.Mul: ToTorch(function=lambda x, gate: x * gate),
+    ops.Concat: ToTorch(function=lambda *xs: torch.cat(xs, 1)),
+    ops.Split: ToTorch(function=lambda x: x),  # function_for binds the sizes: torch.split(x, sizes, 1)
 }
+
+
+def _sum(xs):
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    return total
 
 
 def module_for(op: ops.AnyOp) -> nn.Module:
@@ -81,6 +135,8 @@ def module_for(op: ops.AnyOp) -> nn.Module:
 
 def function_for(op: ops.AnyOp) -> Callable[..., torch.Tensor]:
     """The function computing op from tensors, for ops a container computes itself."""
+    if isinstance(op, ops.Split):
+        return lambda x: torch.split(x, list(op.sizes), 1)
     entry = TO_TORCH[type(op)]
     if entry.function is None:
         raise TypeError(f"{type(op).__name__} is a module of its own, not computed in a container's forward")
@@ -89,15 +145,20 @@ def function_for(op: ops.AnyOp) -> Callable[..., torch.Tensor]:
 
 # --- torch -> costlab --------------------------------------------------------------------------------------
 
-def _padding(module: nn.Module) -> tuple[int, int]:
-    if isinstance(module.padding, str):  # 'valid' or 'same'
-        return (0, 0) if module.padding == "valid" else same_padding(module.kernel_size, module.dilation)
-    return tuple(module.padding)
+def _padding(module: nn.Module) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(padding on every side, extra padding at the end) of a conv module."""
+    if module.padding == "valid":
+        return (0, 0), (0, 0)
+    if module.padding == "same":
+        k, d = tuple(module.kernel_size), tuple(module.dilation)
+        return same_padding(k, d), same_padding_end(k, d)
+    return tuple(module.padding), (0, 0)
 
 
 def _conv(m: nn.Conv2d) -> ops.Conv2d:
-    return ops.Conv2d(m.in_channels, m.out_channels, tuple(m.kernel_size), tuple(m.stride), _padding(m),
-                      tuple(m.dilation), m.groups, m.bias is not None)
+    padding, end = _padding(m)
+    return ops.Conv2d(m.in_channels, m.out_channels, tuple(m.kernel_size), tuple(m.stride), padding,
+                      tuple(m.dilation), m.groups, m.bias is not None, end)
 
 
 def _pair(v) -> tuple[int, int]:
@@ -112,7 +173,12 @@ FROM_TORCH: dict[type, Callable[[Any], ops.AnyOp]] = {
     nn.AdaptiveAvgPool2d: lambda m: ops.AdaptiveAvgPool2d(),
     FunctionalAdaptiveAvgPool2d: lambda m: ops.AdaptiveAvgPool2d(functional=True),
     SpatialMean: lambda m: ops.SpatialMean(),
-    nn.MaxPool2d: lambda m: ops.MaxPool2d(_pair(m.kernel_size), _pair(m.stride), _pair(m.padding)),
+    nn.MaxPool2d: lambda m: ops.MaxPool2d(_pair(m.kernel_size), _pair(m.stride), _pair(m.padding), m.ceil_mode),
+    nn.AvgPool2d: lambda m: ops.AvgPool2d(_pair(m.kernel_size), _pair(m.stride), _pair(m.padding), m.ceil_mode,
+                                          count_include_pad=m.count_include_pad),
+    FunctionalActivation: lambda m: ops.Activation(m.function, functional=True),
+    FunctionalPool2d: lambda m: m.op,
+    nn.ChannelShuffle: lambda m: ops.ChannelShuffle(m.groups),
     nn.Flatten: lambda m: ops.Flatten(),
 }
 # modules that compute nothing (in eval) and need not have an analytic row; by name where torch lacks the class

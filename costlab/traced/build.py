@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..core.graph import Container, Layer, Node, run, submodules
+from ..core.graph import Container, Identity, Layer, Node, run, submodules
 from ..core.ops import AnyOp
 from .bridge import function_for, module_for
 
@@ -20,15 +20,15 @@ class _Tensors:
     def __init__(self, module: nn.Module) -> None:
         self.module = module
 
-    def child(self, node: Node, x: torch.Tensor) -> torch.Tensor:
-        return self.module._modules[node.name](x)
+    def child(self, node: Node, *xs: torch.Tensor) -> torch.Tensor:
+        return self.module._modules[node.name](*xs)
 
     def op(self, name: str, op: AnyOp, inputs: tuple[torch.Tensor, ...]) -> torch.Tensor:
         return function_for(op)(*inputs)
 
 
 class GraphModule(nn.Module):
-    """A container node (Seq, Residual, Gate) with its children as submodules, named as the node names them."""
+    """A container node (Seq, Residual, Gate, Cell) with its children as submodules, named as the node names them."""
 
     def __init__(self, node: Container) -> None:
         super().__init__()
@@ -36,17 +36,19 @@ class GraphModule(nn.Module):
         for child in submodules(node):
             self.add_module(child.name, build_module(child))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return run(self.node, _Tensors(self), x)
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return run(self.node, _Tensors(self), *xs)
 
     def extra_repr(self) -> str:
         return type(self.node).__name__
 
 
 def build_module(node: Node) -> nn.Module:
-    """The nn.Module for node: a leaf module for a Layer, a GraphModule for a container."""
+    """The nn.Module for node: a leaf module for a Layer, nn.Identity for an Identity, a GraphModule for a container."""
     if isinstance(node, Layer):
         return module_for(node.op)
+    if isinstance(node, Identity):
+        return nn.Identity()
     return GraphModule(node)
 
 

@@ -10,7 +10,7 @@ from ..core.cost import flops_of
 from ..core.ops import Conv2d
 from ..errors import CostlabError
 from ..io.render import dims_text
-from .models import make_model
+from .models import make_model, user_call
 from .trace import Trace, TracedLayer
 from .tracers import get_tracer, pick_tracer, run_tracer
 
@@ -91,15 +91,25 @@ def analyze_model(spec: str, input_dims: tuple[int, ...], tracer: str = "auto", 
     tracer, convention = pick_tracer(tracer, convention)
     device = device or get_tracer(tracer).device
     model = make_model(spec, device)
-    try:
-        trace = run_tracer(tracer, model, input_dims, convention)
-    except CostlabError:
-        raise
-    except Exception as exc:  # the model cannot run on this input (wrong channels, too small...)
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CostlabError(f"{spec} failed on input {','.join(map(str, input_dims))} "
-                           f"({device}): {type(exc).__name__}: {first}") from exc
+    trace = traced(spec, model, input_dims, tracer, convention, device)
     return TracedAnalysis(spec, tuple(input_dims), tracer, convention, device, trace)
+
+
+def traced(label: str, model: Any, input_dims: tuple[int, ...], tracer: str, convention: str, device: str) -> Trace:
+    """run_tracer, with whatever the model's forward does wrong (the wrong channels, too small an input, a sys.exit)
+    as one CostlabError naming the model and the input; an input without its batch dimension is refused too."""
+    dims = dims_text(input_dims).replace("x", ",")
+    try:
+        trace = user_call(f"{label} on input {dims} ({device})", lambda: run_tracer(tracer, model, input_dims, convention))
+    except CostlabError as exc:
+        if len(input_dims) == 4:
+            raise
+        raise CostlabError(f"{exc} (the input is batch first: N,C,H,W for images, e.g. 1,3,224,224)") from None
+    for layer in trace.layers:  # a 2-d conv sees N,C,H,W: three dims mean torch ran the input unbatched
+        if isinstance(layer.op, Conv2d) and len(layer.in_shape) == 3:
+            raise CostlabError(f"{label} ran input {dims} as one unbatched image ({layer.name} saw "
+                               f"{dims_text(layer.in_shape)}): --input is batch first, N,C,H,W, e.g. 1,{dims}")
+    return trace
 
 
 def analyze_instance(model: Any, input_dims: tuple[int, ...], tracer: str = "auto",
@@ -108,8 +118,9 @@ def analyze_instance(model: Any, input_dims: tuple[int, ...], tracer: str = "aut
     from .tracers import model_device
 
     tracer, convention = pick_tracer(tracer, convention)
-    trace = run_tracer(tracer, model, input_dims, convention)
-    return TracedAnalysis(type(model).__name__, tuple(input_dims), tracer, convention, model_device(model), trace)
+    device = model_device(model)
+    trace = traced(type(model).__name__, model, input_dims, tracer, convention, device)
+    return TracedAnalysis(type(model).__name__, tuple(input_dims), tracer, convention, device, trace)
 
 
 @dataclass(frozen=True)
@@ -129,9 +140,12 @@ class ModelCount:
 
 def analyze_module(model: Any, input_shape, convention: str = DEFAULT_CONVENTION, tracer: str = "auto") -> ModelCount:
     """Count an nn.Module (on its own device) or a MODULE:CALLABLE (built on the tracer's device) under a convention."""
+    from .tracers import model_device
+
     tracer, convention = pick_tracer(tracer, convention)
     dims = tuple(int(d) for d in input_shape)
+    label = model if isinstance(model, str) else type(model).__name__
     if isinstance(model, str):
         model = make_model(model, get_tracer(tracer).device)
-    trace = run_tracer(tracer, model, dims, convention)
+    trace = traced(label, model, dims, tracer, convention, model_device(model))
     return ModelCount(trace.params, trace.total_macs, tracer, convention, dict(trace.uncounted))

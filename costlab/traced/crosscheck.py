@@ -21,8 +21,10 @@ from .bridge import is_transparent
 from .trace import Trace, TracedLayer
 
 # analytic ops a real model may compute in a container's own forward instead of in a leaf module
-# (x + y, scale * x, x.mean, F.adaptive_avg_pool2d, torch.flatten, F.relu)
-FUNCTIONAL_OPS = (ops.Add, ops.Mul, ops.SpatialMean, ops.AdaptiveAvgPool2d, ops.Flatten, ops.Activation)
+# (x + y, scale * x, x.mean, F.adaptive_avg_pool2d, torch.flatten, F.relu, F.max_pool2d, torch.cat, x.chunk,
+# torchvision's channel_shuffle)
+FUNCTIONAL_OPS = (ops.Add, ops.Mul, ops.SpatialMean, ops.AdaptiveAvgPool2d, ops.Flatten, ops.Activation,
+                  ops.MaxPool2d, ops.AvgPool2d, ops.Concat, ops.Split, ops.ChannelShuffle)
 
 
 @dataclass
@@ -244,7 +246,7 @@ def crosscheck(analysis: Analysis, trace: Trace, source: str = "torchvision") ->
 SOURCES = ("torchvision", "costlab")
 
 
-def check_model(name: str, tracer: str = "fvcore", resolution: Optional[int] = None,
+def check_model(name, tracer: str = "fvcore", resolution: Optional[int] = None,
                 source: str = "torchvision") -> CrossCheck:
     """Build the real model (torchvision's, or costlab's own builder), trace it, and check it against the analysis."""
     import time

@@ -1,8 +1,42 @@
-"""Loading a user's model: MODULE:CALLABLE imported, called, and checked to be an nn.Module."""
+"""Loading a user's model: MODULE:CALLABLE imported, called, and checked to be an nn.Module.
+
+User code may do anything: raise, call sys.exit, raise KeyboardInterrupt. Whatever it does becomes one
+CostlabError naming the code and what it did, so costlab still exits 2 with one line.
+"""
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from ..errors import CostlabError
+
+
+def what_happened(exc: BaseException) -> str:
+    """'raised ValueError: bad', 'called sys.exit(7)', 'was interrupted' for an exception out of user code."""
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({exc.code!r})"
+    if isinstance(exc, KeyboardInterrupt):
+        return "was interrupted (KeyboardInterrupt)"
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"raised {type(exc).__name__}" + (f": {first}" if first else "")
+
+
+def user_call(what: str, fn: Callable[[], Any]) -> Any:
+    """fn(), with anything it raises (SystemExit and KeyboardInterrupt included) as one CostlabError naming what."""
+    try:
+        return fn()
+    except CostlabError:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - user code: nothing may escape as a traceback or an exit code
+        raise CostlabError(f"{what} {what_happened(exc)}") from None
+
+
+def split_spec(spec: str) -> tuple[str, str]:
+    """'package.module:attr' -> ('package.module', 'attr'), checked before anything is imported."""
+    module_name, sep, attr = str(spec).partition(":")
+    if not sep or not module_name or not attr:
+        raise CostlabError(f"expected MODULE:CALLABLE, got {spec!r}")
+    return module_name, attr
 
 
 def load_callable(spec: str):
@@ -11,15 +45,15 @@ def load_callable(spec: str):
     import os
     import sys
 
-    module_name, sep, attr = str(spec).partition(":")
-    if not sep or not module_name or not attr:
-        raise CostlabError(f"expected MODULE:CALLABLE, got {spec!r}")
+    module_name, attr = split_spec(spec)
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:  # ImportError, or any error raised while importing user code
-        raise CostlabError(f"cannot import module {module_name!r}: {type(exc).__name__}: {exc}") from exc
+    except ModuleNotFoundError as exc:
+        raise CostlabError(f"cannot import module {module_name!r}: {exc}") from None
+    except BaseException as exc:  # noqa: BLE001 - any error raised while importing user code
+        raise CostlabError(f"importing module {module_name!r} {what_happened(exc)}") from None
     target = module
     for part in attr.split("."):
         if not hasattr(target, part):
@@ -36,11 +70,12 @@ def make_model(spec: str, device: str = "meta"):
     from torch import nn
 
     factory = load_callable(spec)
-    try:
+
+    def build():
         with torch.device(device):
-            model = factory()
-    except Exception as exc:
-        raise CostlabError(f"{spec}() raised {type(exc).__name__}: {exc}") from exc
+            return factory()
+
+    model = user_call(f"{spec}()", build)
     if not isinstance(model, nn.Module):
         raise CostlabError(f"{spec}() returned a {type(model).__name__}, not a torch.nn.Module")
     return model.eval()
