@@ -24,13 +24,15 @@ def conv(name: str, cin: int, cout: int, kernel=3, stride=1, groups: int = 1, bi
 
 
 def conv_bn_act(name: str, cin: int, cout: int, kernel=3, stride=1, groups: int = 1,
-                act: Optional[str] = "relu", bn: bool = True, bias: bool = False, padding=None) -> Seq:
-    """Conv2d -> BatchNorm2d -> activation (torchvision's Conv2dNormActivation); bn/act optional."""
+                act: Optional[str] = "relu", bn: bool = True, bias: bool = False, padding=None,
+                functional: bool = False) -> Seq:
+    """Conv2d -> BatchNorm2d -> activation (torchvision's Conv2dNormActivation); bn/act optional; functional: the
+    activation is called as F.relu in the forward (GoogLeNet's and Inception-v3's BasicConv2d)."""
     return seq(
         name,
         conv("conv", cin, cout, kernel, stride, groups, bias, padding),
         Layer("bn", BatchNorm2d(cout)) if bn else None,
-        Layer("act", Activation(act)) if act else None,
+        Layer("act", Activation(act, functional)) if act else None,
     )
 
 
@@ -84,14 +86,15 @@ def fused_mbconv(name: str, cin: int, cout: int, kernel: int, stride: int, expan
     return _maybe_residual(name, children, cin, cout, stride, residual)
 
 
-def bottleneck(name: str, cin: int, width: int, cout: int, stride: int = 1, groups: int = 1, act: str = "relu") -> Seq:
-    """ResNet/ResNeXt bottleneck: 1x1 reduce -> 3x3 (stride, groups) -> 1x1 expand, + projected shortcut, then ReLU."""
+def bottleneck(name: str, cin: int, width: int, cout: int, stride: int = 1, groups: int = 1, act: str = "relu",
+               kernel: int = 3) -> Seq:
+    """ResNet/ResNeXt bottleneck: 1x1 reduce -> kxk (stride, groups) -> 1x1 expand, + projected shortcut, then ReLU."""
     shortcut = None
     if stride != 1 or cin != cout:
         shortcut = seq("downsample", conv("conv", cin, cout, 1, stride), Layer("bn", BatchNorm2d(cout)))
     body = Residual("block", (
         conv_bn_act("reduce", cin, width, 1, act=act),
-        conv_bn_act("conv3", width, width, 3, stride, groups=groups, act=act),
+        conv_bn_act("conv3", width, width, kernel, stride, groups=groups, act=act),
         conv_bn_act("expand", width, cout, 1, act=None),
     ), shortcut)
     return seq(name, body, Layer("act", Activation(act)))

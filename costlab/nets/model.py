@@ -7,22 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Callable, Optional
 
-from ..core.checks import MAX_CHANNELS, MAX_KERNEL, MAX_REPEATS, MAX_SIZE, multiplier, positive_int
+from ..core.checks import MAX_CHANNELS, MAX_KERNEL, MAX_REPEATS, MAX_SIZE, multiplier, nonnegative_int, positive_int
 from ..core.vocab import ACTIVATIONS
 from ..errors import CostlabError, require
 from .scaling import Rules, choice
 
-BLOCKS = ("dwsep", "conv", "mbconv", "fused_mbconv", "bottleneck")
 BLOCK_ALIASES = {"fused-mbconv": "fused_mbconv"}
-# the keys each block gives a meaning to, beyond block, channels, repeats, stride, kernel and act
-BLOCK_KEYS = {
-    "dwsep": (),
-    "conv": (),
-    "mbconv": ("expand", "expanded", "se"),
-    "fused_mbconv": ("expand", "expanded", "se"),
-    "bottleneck": ("expand", "groups"),
-}
-BLOCK_OPTIONAL = ("expand", "expanded", "se", "groups")
 HEAD_SCALES = ("width", "width_at_least_1", "fixed")
 POOLS = ("adaptive", "mean", "functional")
 
@@ -77,10 +67,11 @@ class Stem:
 
 @dataclass(frozen=True)
 class Stage:
-    """One row of the table: `repeats` blocks, the first takes the stride and maps to `channels`."""
+    """One row of the table: `repeats` blocks of kind `block`, the first takes the stride and maps to `channels`.
+    Which other keys mean something depends on the block (nets/stages.py: each kind lists the keys it takes)."""
 
     block: str
-    channels: int
+    channels: Optional[int] = None  # output channels (a pooling stage keeps its input's)
     repeats: int = 1
     stride: int = 1
     kernel: int = 3
@@ -89,11 +80,24 @@ class Stage:
     se: bool = False
     act: Optional[str] = None
     groups: int = 1  # bottleneck 3x3 groups (ResNeXt)
+    widths: tuple[int, ...] = ()  # branch widths of blocks with several branches (their order: the block's)
+    padding: Optional[int] = None  # None: 'same'
+    ceil: bool = False  # pooling rounds its output size up (ceil_mode)
+    bias: bool = False
+    bn: bool = True
+    functional: bool = False  # the activation (or pool) called as F.* in a forward, not as a module
 
     def __post_init__(self) -> None:
+        from .stages import STAGE_KINDS, stage_kind
+
         object.__setattr__(self, "block", BLOCK_ALIASES.get(self.block, self.block))
-        _checked("block", lambda: choice(self.block, BLOCKS, "block"))
-        _count(self, "channels", MAX_CHANNELS)
+        kind = stage_kind(self.block) if isinstance(self.block, str) else None
+        if kind is None:
+            raise ArchError(f"unknown block {self.block!r}; known: {', '.join(STAGE_KINDS)}", key="block")
+        if kind.has_channels:
+            _checked("channels", lambda: require(self.channels is not None, f"a {self.block!r} stage needs channels"))
+        if self.channels is not None:
+            _count(self, "channels", MAX_CHANNELS)
         _count(self, "repeats", MAX_REPEATS)
         _count(self, "stride", MAX_KERNEL)
         _count(self, "kernel", MAX_KERNEL)
@@ -101,19 +105,26 @@ class Stage:
         _checked("expand", lambda: multiplier(self.expand, "expand"))
         if self.expanded is not None:
             _count(self, "expanded", MAX_CHANNELS)
-        _checked("se", lambda: require(isinstance(self.se, bool), f"se must be true or false, got {self.se!r}"))
+        for w in self.widths:
+            _checked("widths", lambda w=w: positive_int(w, "widths", MAX_CHANNELS))
+        if self.padding is not None:
+            _checked("padding", lambda: nonnegative_int(self.padding, "padding", MAX_KERNEL))
+        for key in ("se", "ceil", "bias", "bn", "functional"):
+            _checked(key, lambda key=key: require(isinstance(getattr(self, key), bool),
+                                                  f"{key} must be true or false, got {getattr(self, key)!r}"))
         _checked("act", lambda: _act(self.act, "act"))
         for key in unused_keys(self):
-            raise ArchError(f"{key} does not apply to a {self.block!r} block (it takes: "
-                            f"{', '.join(('channels', 'repeats', 'stride', 'kernel', 'act') + BLOCK_KEYS[self.block])})",
+            raise ArchError(f"{key} does not apply to a {self.block!r} block (it takes: {', '.join(kind.keys)})",
                             key=key)
 
 
 def unused_keys(stage: Stage) -> list[str]:
-    """The fields of a stage set away from their defaults that its block gives no meaning to."""
-    defaults = {f.name: f.default for f in fields(Stage)}
-    return [key for key in BLOCK_OPTIONAL
-            if key not in BLOCK_KEYS[stage.block] and getattr(stage, key) != defaults[key]]
+    """The fields of a stage set away from their defaults that its block kind gives no meaning to."""
+    from .stages import stage_kind
+
+    keys = stage_kind(stage.block).keys
+    return [f.name for f in fields(Stage)
+            if f.name not in ("block",) + keys and getattr(stage, f.name) != f.default]
 
 
 @dataclass(frozen=True)
@@ -155,7 +166,7 @@ class Arch:
     name: str
     family: str
     resolution: int
-    stem: Stem
+    stem: Optional[Stem]  # None: the stages begin with the first layer (GoogLeNet, SqueezeNet, Inception-v3)
     stages: tuple[Stage, ...]
     head: Head = field(default_factory=Head)
     classifier: Classifier = field(default_factory=Classifier)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Optional
 
-from ..core.checks import MAX_REPEATS
 from ..core.graph import Layer, Node, Seq
 from ..core.ops import Activation, AdaptiveAvgPool2d, BatchNorm2d, Flatten, Linear, MaxPool2d, SpatialMean
 from ..errors import CostlabError
-from .blocks import bottleneck, conv, conv_bn_act, depthwise_separable, fused_mbconv, mbconv
-from .model import Arch, ArchError, Stage
-from .scaling import Rules, round_repeats
+from .blocks import conv, conv_bn_act
+from .model import Arch, ArchError
+from .stages import StageContext, StageError, stage_kind
 
 
 def width_of(arch: Arch, alpha: Optional[float]) -> float:
@@ -19,11 +17,23 @@ def width_of(arch: Arch, alpha: Optional[float]) -> float:
     return arch.width_mult if alpha is None else arch.width_mult * alpha
 
 
+def stride_steps(arch: Arch) -> list[tuple[str, Optional[int], str, str, int]]:
+    """Every place the network divides its input: (table, stage index, key, description, factor), in order."""
+    steps = []
+    if arch.stem is not None:
+        steps.append(("stem", None, "stride", f"stem stride {arch.stem.stride}", arch.stem.stride))
+        if arch.stem.maxpool:
+            steps.append(("stem", None, "maxpool", "the stem's max pool (stride 2)", 2))
+    for i, stage in enumerate(arch.stages):
+        steps.append(("stages", i, "stride", f"stride {stage.stride}", stage_kind(stage.block).stride(stage)))
+    return steps
+
+
 def total_stride(arch: Arch) -> int:
-    """How much the network divides its input: stem stride (x2 with a max pool) times each stage's first-block stride."""
-    result = arch.stem.stride * (2 if arch.stem.maxpool else 1)
-    for stage in arch.stages:
-        result *= stage.stride
+    """How much the network divides its input: the stem's strides times each stage's."""
+    result = 1
+    for *_, factor in stride_steps(arch):
+        result *= factor
     return result
 
 
@@ -47,34 +57,28 @@ def build_graph(arch: Arch, alpha: Optional[float] = None) -> Seq:
     """The network of arch at width alpha (relative to the named variant): stem, stage1..N, head, classifier."""
     width = width_of(arch, alpha)
     rules = arch.rules
-    stem_c = _scaled(arch, alpha, arch.stem.channels, "the stem", "stem")
-    stem = [
-        conv("conv", arch.in_channels, stem_c, arch.stem.kernel, arch.stem.stride),
-        Layer("bn", BatchNorm2d(stem_c)),
-        Layer("act", Activation(arch.stem.act or rules.act)),
-        Layer("pool", MaxPool2d((3, 3), (2, 2), (1, 1))) if arch.stem.maxpool else None,
-    ]
-    parts: list[Node] = [Seq("stem", tuple(p for p in stem if p is not None))]
-    cin = stem_c
+    parts: list[Node] = []
+    cin = arch.in_channels
+    if arch.stem is not None:
+        stem_c = _scaled(arch, alpha, arch.stem.channels, "the stem", "stem")
+        stem = [
+            conv("conv", arch.in_channels, stem_c, arch.stem.kernel, arch.stem.stride),
+            Layer("bn", BatchNorm2d(stem_c)),
+            Layer("act", Activation(arch.stem.act or rules.act)),
+            Layer("pool", MaxPool2d((3, 3), (2, 2), (1, 1))) if arch.stem.maxpool else None,
+        ]
+        parts.append(Seq("stem", tuple(p for p in stem if p is not None)))
+        cin = stem_c
     for i, stage in enumerate(arch.stages, 1):
-        cout = _scaled(arch, alpha, stage.channels, f"stage{i} (stages[{i - 1}])", "stages", i - 1)
-        repeats = round_repeats(stage.repeats, arch.depth_mult)
-        if repeats > MAX_REPEATS:
-            raise ArchError(f"stage{i} (stages[{i - 1}]): {stage.repeats} repeats x depth {arch.depth_mult:g} gives "
-                            f"{repeats:,} blocks; at most {MAX_REPEATS:,} per stage", "stages", i - 1, "repeats")
-        blocks = []
-        for j in range(repeats):
-            if j >= 2:  # blocks after the first two repeat block 1 exactly (cin == cout, stride 1): reuse it
-                blocks.append(replace(blocks[1], name=str(j)))
-                continue
-            try:
-                blocks.append(_block(str(j), stage, cin, cout, stage.stride if j == 0 else 1, width, rules))
-            except CostlabError as exc:
-                detail = exc.detail if isinstance(exc, ArchError) else f"{stage.block}: {exc}"
-                raise ArchError(f"stage{i} (stages[{i - 1}]): {detail}", "stages", i - 1,
-                                getattr(exc, "key", None), detail) from None
-            cin = cout
-        parts.append(Seq(f"stage{i}", tuple(blocks)))
+        where = f"stage{i} (stages[{i - 1}])"
+        kind = stage_kind(stage.block)
+        cout = _scaled(arch, alpha, stage.channels, where, "stages", i - 1) if stage.channels else cin
+        try:
+            node, cin = kind.build(StageContext(i, stage, cin, cout, width, rules, arch.depth_mult))
+        except CostlabError as exc:
+            detail = str(exc) if isinstance(exc, StageError) else f"{stage.block}: {exc}"
+            raise ArchError(f"{where}: {detail}", "stages", i - 1, getattr(exc, "key", None), detail) from None
+        parts.append(node)
     head = arch.head
     if head.channels is not None or head.per_input is not None:
         if head.per_input is not None:
@@ -89,30 +93,6 @@ def build_graph(arch: Arch, alpha: Optional[float] = None) -> Seq:
         cin = hc
     parts.append(_classifier(arch, alpha, cin))
     return Seq(arch.name, tuple(parts))
-
-
-def _block(name: str, stage: Stage, cin: int, cout: int, stride: int, width: float, rules: Rules) -> Node:
-    act = stage.act or rules.act
-    if stage.block == "dwsep":
-        return depthwise_separable(name, cin, cout, stage.kernel, stride, act=act)
-    if stage.block == "conv":
-        return conv_bn_act(name, cin, cout, stage.kernel, stride, act=act)
-    if stage.block == "bottleneck":
-        mid = rules.channels(int(stage.channels * stage.expand), width)
-        how = f"channels {stage.channels} x expand {stage.expand:g}" + (f" at width {width:g}" if width != 1 else "")
-        if mid < 1:
-            raise ArchError(f"{how} leaves the bottleneck with {mid} channels", key="expand")
-        if mid % stage.groups:
-            raise ArchError(f"groups {stage.groups} does not divide the bottleneck width {mid} ({how})", key="groups")
-        return bottleneck(name, cin, mid, cout, stride, stage.groups, act)
-    expanded = rules.channels(stage.expanded, width) if stage.expanded else rules.expanded(cin, stage.expand)
-    if expanded < 1:
-        key, how = (("expanded", f"expanded {stage.expanded} at width {width:g}") if stage.expanded
-                    else ("expand", f"expand {stage.expand:g} on {cin} input channels"))
-        raise ArchError(f"{how} leaves {expanded} expanded channels", key=key)
-    squeeze = rules.squeeze(cin, expanded) if stage.se else 0
-    make = mbconv if stage.block == "mbconv" else fused_mbconv
-    return make(name, cin, cout, stage.kernel, stride, expanded, squeeze, act, rules.se_act, rules.se_gate)
 
 
 def _classifier(arch: Arch, alpha: Optional[float], cin: int) -> Seq:

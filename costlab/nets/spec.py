@@ -24,9 +24,10 @@ from typing import Any, Optional
 
 from ..errors import CostlabError
 from ..io.toml import key_line, load as load_toml
-from .model import BLOCK_ALIASES, BLOCK_KEYS, BLOCK_OPTIONAL, Arch, ArchError, Classifier, Head, Stage, Stem
-from .network import total_stride
+from .model import BLOCK_ALIASES, Arch, ArchError, Classifier, Head, Stage, Stem
+from .network import stride_steps, total_stride
 from .scaling import Rules
+from .stages import stage_kind
 
 INT, FLOAT, STR, BOOL, INTS = "an integer", "a number", "a string", "true or false", "a list of integers"
 
@@ -35,12 +36,13 @@ TOP = {"name": STR, "family": STR, "resolution": INT, "rules": None, "width_mult
 SCHEMAS: dict[str, dict[str, str]] = {
     "stem": {"channels": INT, "kernel": INT, "stride": INT, "act": STR, "maxpool": BOOL},
     "stages": {"block": STR, "channels": INT, "repeats": INT, "stride": INT, "kernel": INT, "expand": FLOAT,
-               "expanded": INT, "se": BOOL, "act": STR, "groups": INT},
+               "expanded": INT, "se": BOOL, "act": STR, "groups": INT, "widths": INTS, "padding": INT, "ceil": BOOL,
+               "bias": BOOL, "bn": BOOL, "functional": BOOL},
     "head": {"channels": INT, "per_input": INT, "scale": STR, "act": STR},
     "classifier": {"classes": INT, "hidden": INTS, "hidden_act": STR, "pool": STR},
     "rules": {"preset": STR, "width": STR, "expand": STR, "act": STR, "se": STR, "se_act": STR, "se_gate": STR},
 }
-REQUIRED = {"stem": ("channels",), "stages": ("block", "channels"), "head": (), "classifier": (), "rules": ()}
+REQUIRED = {"stem": ("channels",), "stages": ("block",), "head": (), "classifier": (), "rules": ()}
 
 
 class _Ctx:
@@ -75,7 +77,7 @@ def _arch(data: dict, ctx: _Ctx) -> Arch:
     for key, value in data.items():
         if key not in TOP:
             raise ctx.error(f"unknown key; known: {', '.join(TOP)}", key=key)
-    for key in ("name", "resolution", "stem", "stages"):
+    for key in ("name", "resolution", "stages"):
         if key not in data:
             raise ctx.error(f"missing required key {key!r}")
     for key in ("name", "family", "resolution", "width_mult", "depth_mult", "in_channels"):
@@ -88,7 +90,7 @@ def _arch(data: dict, ctx: _Ctx) -> Arch:
     if not isinstance(stages, list) or not stages or not all(isinstance(s, dict) for s in stages):
         raise ctx.error("must be one or more [[stages]] tables", key="stages")
     rules = _rules(data.get("rules", "efficientnet"), ctx)
-    stem = _make(Stem, "stem", None, data["stem"], ctx)
+    stem = _make(Stem, "stem", None, data["stem"], ctx) if "stem" in data else None
     stage_rows = tuple(_make(Stage, "stages", i, s, ctx) for i, s in enumerate(stages))
     head = _make(Head, "head", None, data.get("head", {}), ctx)
     classifier = _make(Classifier, "classifier", None, data.get("classifier", {}), ctx)
@@ -151,12 +153,13 @@ def _make(cls, name: str, index: Optional[int], table: dict, ctx: _Ctx):
 def _check_keys_apply(fields: dict, index: Optional[int], ctx: _Ctx) -> None:
     """A key the stage's block gives no meaning to is an error at its line, even when it holds the default value."""
     block = BLOCK_ALIASES.get(fields["block"], fields["block"])
-    if block not in BLOCK_KEYS:
+    kind = stage_kind(block)
+    if kind is None:
         return  # the Stage itself names the unknown block
     for key in fields:
-        if key in BLOCK_OPTIONAL and key not in BLOCK_KEYS[block]:
-            takes = ("channels", "repeats", "stride", "kernel", "act") + BLOCK_KEYS[block]
-            raise ctx.error(f"does not apply to a {block!r} block (it takes: {', '.join(takes)})", "stages", index, key)
+        if key != "block" and key not in kind.keys:
+            raise ctx.error(f"does not apply to a {block!r} block (it takes: {', '.join(kind.keys)})", "stages",
+                            index, key)
 
 
 def _check_type(value: Any, kind: str, ctx: _Ctx, table: str, index: Optional[int], key: str) -> None:
@@ -200,12 +203,8 @@ def _check_strides(arch: Arch, ctx: _Ctx) -> None:
     total = total_stride(arch)
     if arch.resolution >= total:
         return
-    steps = [("stem", None, "stride", f"stem stride {arch.stem.stride}", arch.stem.stride)]
-    if arch.stem.maxpool:
-        steps.append(("stem", None, "maxpool", "the stem's max pool (stride 2)", 2))
-    steps += [("stages", i, "stride", f"stride {s.stride}", s.stride) for i, s in enumerate(arch.stages)]
     product = 1
-    for table, index, key, what, stride in steps:
+    for table, index, key, what, stride in stride_steps(arch):
         product *= stride
         if product > arch.resolution:
             raise ctx.error(f"impossible shape: resolution {arch.resolution} is too small: {what} brings the input's "

@@ -1,0 +1,146 @@
+"""What each block kind makes of a stage row: the stage keys it gives a meaning to, and how it builds the stage.
+
+A family adds a block kind by registering a StageKind here (families do it in their own module, next to their
+tables), so adding a block is its builder and one registration; Stage rows and TOML files pick it by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Callable, Optional
+
+from ..core.checks import MAX_REPEATS
+from ..core.graph import Layer, Node, Seq
+from ..core.ops import AvgPool2d, MaxPool2d
+from ..errors import CostlabError
+from .blocks import bottleneck, conv_bn_act, depthwise_separable, fused_mbconv, mbconv
+from .scaling import Rules, round_repeats
+
+if TYPE_CHECKING:
+    from .model import Stage
+
+COMMON = ("channels", "repeats", "stride", "kernel", "act")  # the keys every conv-like block takes
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """One stage being built: its row, its input channels, its output channels at this width, the family's rules."""
+
+    index: int  # 1-based: stage{index}
+    stage: "Stage"
+    cin: int
+    cout: int
+    width: float
+    rules: Rules
+    depth_mult: float
+
+    @property
+    def act(self) -> str:
+        return self.stage.act or self.rules.act
+
+
+class StageError(CostlabError):
+    """A stage that cannot be built, naming the stage key at fault."""
+
+    def __init__(self, message: str, key: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class StageKind:
+    """A block kind: the stage keys it takes, how it builds a stage (its Seq and output channels), and how much it
+    divides the input's height and width."""
+
+    keys: tuple[str, ...]
+    build: Callable[[StageContext], tuple[Node, int]]
+    stride: Callable[["Stage"], int] = lambda stage: stage.stride
+    has_channels: bool = True  # a pooling stage keeps its input's channels
+
+
+STAGE_KINDS: dict[str, StageKind] = {}
+
+
+def register(name: str, kind: StageKind) -> None:
+    """Add a block kind (a family's module does this at import)."""
+    STAGE_KINDS[name] = kind
+
+
+def stage_kind(name: str) -> Optional[StageKind]:
+    """The kind of a block name, every built-in family loaded first; None if there is none."""
+    if name not in STAGE_KINDS:
+        from . import tables  # noqa: F401  (families register their kinds as they load)
+    return STAGE_KINDS.get(name)
+
+
+def repeated(block: Callable[[str, StageContext, int, int], Node]) -> Callable[[StageContext], tuple[Node, int]]:
+    """A stage of `repeats` blocks (times the depth multiplier): the first maps cin -> cout and takes the stride,
+    the rest map cout -> cout at stride 1 and, being identical, are built once and reused."""
+
+    def build(ctx: StageContext) -> tuple[Node, int]:
+        repeats = round_repeats(ctx.stage.repeats, ctx.depth_mult)
+        if repeats > MAX_REPEATS:
+            raise StageError(f"{ctx.stage.repeats} repeats x depth {ctx.depth_mult:g} gives {repeats:,} blocks; at "
+                             f"most {MAX_REPEATS:,} per stage", "repeats")
+        blocks: list[Node] = []
+        for j in range(repeats):
+            if j >= 2:  # blocks after the first two repeat block 1 exactly (cin == cout, stride 1): reuse it
+                blocks.append(replace(blocks[1], name=str(j)))
+            else:
+                blocks.append(block(str(j), ctx, ctx.cin if j == 0 else ctx.cout, ctx.stage.stride if j == 0 else 1))
+        return Seq(f"stage{ctx.index}", tuple(blocks)), ctx.cout
+
+    return build
+
+
+def _dwsep(name: str, ctx: StageContext, cin: int, stride: int) -> Node:
+    return depthwise_separable(name, cin, ctx.cout, ctx.stage.kernel, stride, act=ctx.act)
+
+
+def _conv(name: str, ctx: StageContext, cin: int, stride: int) -> Node:
+    s = ctx.stage
+    return conv_bn_act(name, cin, ctx.cout, s.kernel, stride, act=ctx.act, bn=s.bn, bias=s.bias, padding=s.padding,
+                       functional=s.functional)
+
+
+def _bottleneck(name: str, ctx: StageContext, cin: int, stride: int) -> Node:
+    s = ctx.stage
+    mid = ctx.rules.channels(int(s.channels * s.expand), ctx.width)
+    how = f"channels {s.channels} x expand {s.expand:g}" + (f" at width {ctx.width:g}" if ctx.width != 1 else "")
+    if mid < 1:
+        raise StageError(f"{how} leaves the bottleneck with {mid} channels", "expand")
+    if mid % s.groups:
+        raise StageError(f"groups {s.groups} does not divide the bottleneck width {mid} ({how})", "groups")
+    return bottleneck(name, cin, mid, ctx.cout, stride, s.groups, ctx.act, s.kernel)
+
+
+def _mbconv(name: str, ctx: StageContext, cin: int, stride: int) -> Node:
+    s, rules = ctx.stage, ctx.rules
+    expanded = rules.channels(s.expanded, ctx.width) if s.expanded else rules.expanded(cin, s.expand)
+    if expanded < 1:
+        key, how = (("expanded", f"expanded {s.expanded} at width {ctx.width:g}") if s.expanded
+                    else ("expand", f"expand {s.expand:g} on {cin} input channels"))
+        raise StageError(f"{how} leaves {expanded} expanded channels", key)
+    squeeze = rules.squeeze(cin, expanded) if s.se else 0
+    make = mbconv if s.block == "mbconv" else fused_mbconv
+    return make(name, cin, ctx.cout, s.kernel, stride, expanded, squeeze, ctx.act, rules.se_act, rules.se_gate)
+
+
+def _pool(ctx: StageContext) -> tuple[Node, int]:
+    s = ctx.stage
+    padding = 0 if s.padding is None else s.padding
+    cls = MaxPool2d if s.block == "maxpool" else AvgPool2d
+    op = cls(s.kernel, s.stride, padding, ceil_mode=s.ceil, functional=s.functional)
+    return Seq(f"stage{ctx.index}", (Layer("pool", op),)), ctx.cin
+
+
+for _name, _kind in {
+    "dwsep": StageKind(COMMON, repeated(_dwsep)),
+    "conv": StageKind(COMMON + ("padding", "bias", "bn", "functional"), repeated(_conv)),
+    "mbconv": StageKind(COMMON + ("expand", "expanded", "se"), repeated(_mbconv)),
+    "fused_mbconv": StageKind(COMMON + ("expand", "expanded", "se"), repeated(_mbconv)),
+    "bottleneck": StageKind(COMMON + ("expand", "groups"), repeated(_bottleneck)),
+    "maxpool": StageKind(("kernel", "stride", "padding", "ceil", "functional"), _pool, has_channels=False),
+    "avgpool": StageKind(("kernel", "stride", "padding", "ceil", "functional"), _pool, has_channels=False),
+}.items():
+    register(_name, _kind)

@@ -1,0 +1,18 @@
+"""The built-in architectures, one module per family, each a paper-style table; merged here in a fixed order.
+
+A family module holds its tables (and registers the block kinds only it uses); adding a family is its module
+and one line below.
+"""
+
+from __future__ import annotations
+
+from ..model import Arch
+from . import efficientnet, mobilenet, resnet
+from .rules import RULE_PRESETS
+
+ARCHS: dict[str, Arch] = {a.name: a for family in (mobilenet, efficientnet, resnet) for a in family.ARCHS}
+
+# the built-ins torchvision also has (same layer order, same parameter count)
+TORCHVISION_NAMES = tuple(name for name in ARCHS if not name.startswith("mobilenet_v1"))
+
+__all__ = ["ARCHS", "TORCHVISION_NAMES", "RULE_PRESETS"]

@@ -1,0 +1,23 @@
+"""Each family's scaling rules and activations, written once; TOML specs name them as presets."""
+
+from __future__ import annotations
+
+from ..scaling import Rules
+
+MOBILENET_V1_RULES = Rules(width="floor", act="relu")
+MOBILENET_V2_RULES = Rules(width="divisible8", expand="round", act="relu6")
+MOBILENET_V3_RULES = Rules(width="divisible8", act="relu", se="expanded/4,divisible8", se_act="relu",
+                           se_gate="hardsigmoid")
+MNASNET_RULES = Rules(width="divisible8", expand="multiply", act="relu")
+EFFICIENTNET_RULES = Rules(width="divisible8", expand="divisible8", act="silu", se="input/4", se_act="silu",
+                           se_gate="sigmoid")
+RESNET_RULES = Rules(width="divisible8", act="relu")
+
+RULE_PRESETS = {
+    "mobilenet_v1": MOBILENET_V1_RULES,
+    "mobilenet_v2": MOBILENET_V2_RULES,
+    "mobilenet_v3": MOBILENET_V3_RULES,
+    "mnasnet": MNASNET_RULES,
+    "efficientnet": EFFICIENTNET_RULES,
+    "resnet": RESNET_RULES,
+}
