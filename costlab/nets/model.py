@@ -152,6 +152,7 @@ class Classifier:
     hidden_act: str = "relu"
     pool: str = "adaptive"  # adaptive: AdaptiveAvgPool2d + flatten; mean: x.mean([2, 3]) (MnasNet);
     # functional: F.adaptive_avg_pool2d + flatten in forward (MobileNetV2; only ptflops and thop tell it apart)
+    fc: bool = True  # False: the network ends with the pool (SqueezeNet classifies with its last conv stage)
 
     def __post_init__(self) -> None:
         _count(self, "classes", MAX_CHANNELS)

@@ -105,5 +105,6 @@ def _classifier(arch: Arch, alpha: Optional[float], cin: int) -> Seq:
         hw = _scaled(arch, alpha, h, f"classifier hidden layer {i}", "classifier", key="hidden")
         parts += [Layer(f"fc{i}", Linear(cin, hw)), Layer(f"act{i}", Activation(cls.hidden_act))]
         cin = hw
-    parts.append(Layer("fc", Linear(cin, cls.classes)))
+    if cls.fc:
+        parts.append(Layer("fc", Linear(cin, cls.classes)))
     return Seq("classifier", tuple(parts))

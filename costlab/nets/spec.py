@@ -39,7 +39,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
                "expanded": INT, "se": BOOL, "act": STR, "groups": INT, "widths": INTS, "padding": INT, "ceil": BOOL,
                "bias": BOOL, "bn": BOOL, "functional": BOOL},
     "head": {"channels": INT, "per_input": INT, "scale": STR, "act": STR},
-    "classifier": {"classes": INT, "hidden": INTS, "hidden_act": STR, "pool": STR},
+    "classifier": {"classes": INT, "hidden": INTS, "hidden_act": STR, "pool": STR, "fc": BOOL},
     "rules": {"preset": STR, "width": STR, "expand": STR, "act": STR, "se": STR, "se_act": STR, "se_gate": STR},
 }
 REQUIRED = {"stem": ("channels",), "stages": ("block",), "head": (), "classifier": (), "rules": ()}

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from ..core.checks import MAX_REPEATS
 from ..core.graph import Layer, Node, Seq
-from ..core.ops import AvgPool2d, MaxPool2d
+from ..core.ops import Activation, AvgPool2d, BatchNorm2d, MaxPool2d
 from ..errors import CostlabError
 from .blocks import bottleneck, conv_bn_act, depthwise_separable, fused_mbconv, mbconv
 from .scaling import Rules, round_repeats
@@ -126,6 +126,12 @@ def _mbconv(name: str, ctx: StageContext, cin: int, stride: int) -> Node:
     return make(name, cin, ctx.cout, s.kernel, stride, expanded, squeeze, ctx.act, rules.se_act, rules.se_gate)
 
 
+def _bn_act(ctx: StageContext) -> tuple[Node, int]:
+    s = ctx.stage
+    parts = (Layer("bn", BatchNorm2d(ctx.cin)), Layer("act", Activation(ctx.act, s.functional)))
+    return Seq(f"stage{ctx.index}", parts), ctx.cin
+
+
 def _pool(ctx: StageContext) -> tuple[Node, int]:
     s = ctx.stage
     padding = 0 if s.padding is None else s.padding
@@ -140,6 +146,7 @@ for _name, _kind in {
     "mbconv": StageKind(COMMON + ("expand", "expanded", "se"), repeated(_mbconv)),
     "fused_mbconv": StageKind(COMMON + ("expand", "expanded", "se"), repeated(_mbconv)),
     "bottleneck": StageKind(COMMON + ("expand", "groups"), repeated(_bottleneck)),
+    "bn_act": StageKind(("act", "functional"), _bn_act, has_channels=False),  # DenseNet's norm5 + F.relu
     "maxpool": StageKind(("kernel", "stride", "padding", "ceil", "functional"), _pool, has_channels=False),
     "avgpool": StageKind(("kernel", "stride", "padding", "ceil", "functional"), _pool, has_channels=False),
 }.items():

@@ -271,6 +271,14 @@ def check_model(name, tracer: str = "fvcore", resolution: Optional[int] = None,
     return result
 
 
+# how torchvision's builders must be called to give the network costlab counts: GoogLeNet and Inception-v3 without
+# the auxiliary heads that run only in training (and without their slow weight initialisation)
+TORCHVISION_KWARGS: dict[str, dict] = {
+    "googlenet": {"aux_logits": False, "init_weights": False},
+    "inception_v3": {"aux_logits": False, "init_weights": False},
+}
+
+
 def build_model(name, source: str, device: str = "meta"):
     """torchvision's model (weights=None) or costlab's build_arch, in eval mode, on device.
 
@@ -283,7 +291,8 @@ def build_model(name, source: str, device: str = "meta"):
         if source == "torchvision":
             import torchvision
 
-            model = torchvision.models.get_model(getattr(name, "name", name), weights=None)
+            key = getattr(name, "name", name)
+            model = torchvision.models.get_model(key, weights=None, **TORCHVISION_KWARGS.get(key, {}))
         else:
             from .build import build_arch
 
