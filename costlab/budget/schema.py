@@ -155,6 +155,8 @@ def _parse_table(table: dict, where: str, line: Optional[int], base_dir: Optiona
             raise CostlabError(f"{where}: {exc}") from None
     input_shape = None if table.get("input") is None else parse_input(table["input"], f"{where}: input")
     convention = table.get("convention", DEFAULT_CONVENTION)
+    if not isinstance(convention, str):
+        raise CostlabError(f"{where}: convention must be a string, one of {', '.join(CONVENTIONS)}; got {convention!r}")
     if convention not in CONVENTIONS:
         raise CostlabError(f"{where}: unknown convention {convention!r}{suggest(str(convention), CONVENTIONS)} "
                            f"(known: {', '.join(CONVENTIONS)})")

@@ -16,12 +16,23 @@ from ..errors import CostlabError
 EXIT_CODES = (0, 1, 2)
 
 
+class _PipeClosed(Exception):
+    """stdout's reader went away; not an OSError, so click does not turn it into exit 1."""
+
+
 class CostlabGroup(click.Group):
     """A click group that turns every usage or input error into one line and exit code 2."""
+
+    def invoke(self, ctx):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _PipeClosed() from None
 
     def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
         try:
             rv = super().main(args=args, prog_name=prog_name or "costlab", standalone_mode=False, **extra)
+            sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at interpreter exit
         except click.exceptions.Exit as exc:
             rv = exc.exit_code
         except click.UsageError as exc:
@@ -36,7 +47,7 @@ class CostlabGroup(click.Group):
             if exc.code in EXIT_CODES or exc.code is None:
                 raise
             fail(f"exited with status {exc.code!r} (costlab exits 0, 1 or 2 only)")
-        except BrokenPipeError:  # the reader went away (costlab ... | head): nothing more to say
+        except (BrokenPipeError, _PipeClosed):  # the reader went away (costlab ... | head): nothing more to say
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
         except Exception as exc:  # a bug in costlab: still one line and exit 2, the traceback on request

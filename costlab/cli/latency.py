@@ -43,7 +43,7 @@ def latency(name, device, measure, threads, resolution, dtype_bytes, repeats, re
     from ..perf.latency import latency_report
 
     positive_int(threads, "--threads", 1024)
-    check_dtype_bytes(dtype_bytes)
+    check_dtype_bytes(dtype_bytes, "--dtype-bytes")
     positive_int(repeats, "--repeats", 10_000)
     if share_chart and not measure:
         raise CostlabError("--share-chart needs --measure (it compares MACs with measured time)")

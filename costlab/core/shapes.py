@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence, Union
 
 from ..errors import CostlabError, require
-from .checks import MAX_BATCH, MAX_CHANNELS, is_int, positive_int
+from .checks import MAX_BATCH, MAX_CHANNELS, MAX_SIZE, is_int, positive_int
 
 IntPair = tuple[int, int]
 PairLike = Union[int, tuple[int, int], list]
@@ -103,6 +103,8 @@ def parse_input_shape(value: Any, what: str = "input", rank: int | None = None) 
         count = f"{rank} positive integers" if rank else "2 to 6 positive integers"
         raise CostlabError(f"{what}: expected {count}, batch first, like {example}, got {value!r}")
     positive_int(items[0], f"{what}: batch", MAX_BATCH)
-    for v in items[1:]:
-        positive_int(v, f"{what}: each dimension", MAX_CHANNELS)
+    if len(items) > 1:
+        positive_int(items[1], f"{what}: channels", MAX_CHANNELS)
+    for v in items[2:]:
+        positive_int(v, f"{what}: each size", MAX_SIZE)
     return tuple(int(v) for v in items)

@@ -71,6 +71,6 @@ def intensity(flops: int, nbytes: int) -> float:
     return flops / nbytes if nbytes else 0.0
 
 
-def check_dtype_bytes(value: int) -> int:
-    """A dtype size in bytes: a positive integer."""
-    return positive_int(value, "dtype size in bytes", 16)
+def check_dtype_bytes(value: int, what: str = "dtype size in bytes") -> int:
+    """A dtype size in bytes: a positive integer, at most 16."""
+    return positive_int(value, what, 16)

@@ -46,6 +46,8 @@ def parse(text: str, source: str) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CostlabError(f"{source}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise CostlabError(f"{source}: invalid TOML: arrays or tables nested too deeply to read") from None
 
 
 def load(path: str | os.PathLike, what: str) -> tuple[dict, str]:

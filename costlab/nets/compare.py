@@ -21,7 +21,7 @@ KINDS = ("conv", "depthwise", "pointwise", "dwsep", "mbconv", "fused-mbconv", "b
 KIND_ALIASES = {"fused_mbconv": "fused-mbconv"}  # the TOML spelling works here too
 # kinds whose kernel may be given after a colon (conv:5, dwsep:3x2); the others have a fixed or single kernel
 STACKABLE = ("conv", "depthwise", "dwsep")
-_KIND_RE = re.compile(r"^(?P<base>[a-z-]+)(?::(?P<kernel>\d+)(?:x(?P<repeats>\d+))?)?$")
+_KIND_RE = re.compile(r"^(?P<base>[a-z_-]+)(?::(?P<kernel>\d+)(?:x(?P<repeats>\d+))?)?$")
 
 
 @dataclass(frozen=True)
@@ -115,10 +115,14 @@ def make_setting(cin: int, cout: int, kernel: int = 3, height: int = 224, width:
         multiplier(alpha, "--alpha")
         cin, cout = scale_channels_floor(cin, alpha), scale_channels_floor(cout, alpha)
         require(cin >= 1 and cout >= 1, f"--alpha {alpha:g} leaves no channels ({cin} -> {cout})")
+        require(max(cin, cout) <= MAX_CHANNELS, f"--alpha {alpha:g} gives {max(cin, cout):,} channels; at most "
+                                                f"{MAX_CHANNELS:,}")
     if rho is not None:
         multiplier(rho, "--rho")
         height, width = scale_size_round(height, rho), scale_size_round(width, rho)
         require(height >= 1 and width >= 1, f"--rho {rho:g} leaves no pixels ({height}x{width})")
+        require(max(height, width) <= MAX_SIZE, f"--rho {rho:g} gives a {height}x{width} input; at most {MAX_SIZE:,} "
+                                                f"pixels a side")
     if se is not None:
         require(isinstance(se, (int, float)) and 0 < se <= 1, f"--se must be a ratio in (0, 1], got {se}")
     return Setting(cin, cout, kernel, height, width, stride, bias, groups, expand,

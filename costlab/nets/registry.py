@@ -116,10 +116,12 @@ def resolve_resolution(arch: Arch, resolution: Optional[int], rho: Optional[floa
     return positive_int(resolution, "resolution", MAX_SIZE)
 
 
-def check_resolution(arch: Arch, size: int) -> None:
-    """Every stride must see at least one pixel: the input has to be at least the product of the strides."""
+def check_resolution(arch: Arch, size: int, source: str = "") -> None:
+    """Every stride must see at least one pixel: the input has to be at least the product of the strides.
+    source says where the resolution came from ('rho 1e-09 x 224'), when the user did not give it."""
     stride = total_stride(arch)
-    require(size >= stride, f"resolution {size} is too small for {arch.name}: its strides divide the input by {stride}, "
+    given = f"resolution {size}" + (f" (from {source})" if source else "")
+    require(size >= stride, f"{given} is too small for {arch.name}: its strides divide the input by {stride}, "
                             f"so it needs at least {stride}")
 
 
@@ -133,7 +135,7 @@ def arch_graph(name_or_toml_path: ArchLike, alpha: Optional[float] = None, resol
     if depth is not None:
         arch = replace(arch, depth_mult=multiplier(arch.depth_mult * multiplier(depth, "depth"), "depth x depth_mult"))
     size = resolve_resolution(arch, resolution, rho)
-    check_resolution(arch, size)
+    check_resolution(arch, size, f"rho {rho:g} x {arch.resolution}" if rho is not None else "")
     node = build_graph(arch, alpha)
     return Built(node, Shape(arch.in_channels, size, size), arch, 1.0 if alpha is None else alpha,
                  width_of(arch, alpha))
