@@ -36,7 +36,7 @@ def _write(tmp_path, text: str, name: str = "arch.toml") -> Path:
 
 def test_examples_load():
     assert EXAMPLES
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from conftest import n_params
 
     from costlab.traced.build import build_arch

@@ -4,15 +4,12 @@ Whole torchvision models (weights=None, batch 1, CPU) must come out exactly equa
 single ops pin down each rule (bias adds, BatchNorm, every activation, module vs functional pooling).
 """
 
-import io
 
 import pytest
 
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 
-from ptflops import get_model_complexity_info  # noqa: E402  (dev extra: a missing tool must fail, not skip)
-from thop import profile  # noqa: E402
 
 from costlab.core.analyze import analyze  # noqa: E402
 from costlab.nets.registry import analyze_arch  # noqa: E402

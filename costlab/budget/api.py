@@ -8,7 +8,7 @@ from typing import Any, Optional, Sequence
 from ..core.conventions import CONVENTIONS, DEFAULT_CONVENTION
 from ..errors import CostlabError
 from .check import Result, measure
-from .schema import LIMITS, default_name, is_module_spec, parse_input, parse_limit, suggest
+from .schema import LIMITS, default_name, parse_input, parse_limit, suggest
 
 
 def assert_budget(model_or_name: Any, input: Optional[Sequence[int]] = None, resolution: Optional[int] = None,

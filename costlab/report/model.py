@@ -4,7 +4,6 @@ width x resolution scaling, and three charts. Tables come from the analysis' Dat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
 
 from ..core.analyze import Analysis
 from ..core.conventions import CONVENTIONS, DEFAULT_CONVENTION

@@ -1,0 +1,96 @@
+"""Pooling: global (adaptive, x.mean) and windowed (max, average)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ...errors import require
+from ..shapes import IntPair, Shape, conv_output_size
+from .base import Op, key_of, pairs
+
+
+@dataclass(frozen=True)
+class AdaptiveAvgPool2d(Op):
+    """Global average pooling to 1x1: torch.nn.AdaptiveAvgPool2d(1), or with functional=True
+    F.adaptive_avg_pool2d called in the model's forward (torchvision's MobileNetV2)."""
+
+    functional: bool = False
+    kind: ClassVar[str] = "pool"
+
+    @property
+    def key(self) -> str:  # type: ignore[override]
+        """ptflops and thop price the module and the functional call differently."""
+        return key_of("adaptive_avg_pool", self.functional)
+
+    def out_shape(self, x: Shape) -> Shape:
+        """C x 1 x 1."""
+        return Shape(x.c)
+
+
+@dataclass(frozen=True)
+class SpatialMean(Op):
+    """x.mean([2, 3]) as MNASNet's forward does it: a global average that is not a module in torchvision."""
+
+    kind: ClassVar[str] = "pool"
+    key: ClassVar[str] = "mean"
+
+    def out_shape(self, x: Shape) -> Shape:
+        """C x 1 x 1."""
+        return Shape(x.c)
+
+
+def pool_output_size(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling rule: conv_output_size, rounded up with ceil_mode, but never starting a window in the padding."""
+    out = conv_output_size(size, kernel, stride, padding, 1)
+    if ceil_mode and (size + 2 * padding - kernel) % stride:
+        out += 1
+        if (out - 1) * stride >= size + padding:
+            out -= 1
+    return out
+
+
+@dataclass(frozen=True)
+class _Pool(Op):
+    """A kxk window pooled with a stride: the shape rule shared by max and average pooling."""
+
+    kernel: IntPair = (3, 3)
+    stride: IntPair = (2, 2)
+    padding: IntPair = (0, 0)
+    ceil_mode: bool = False
+    functional: bool = False  # F.max_pool2d / F.avg_pool2d called in a forward (Inception-v3's blocks)
+    kind: ClassVar[str] = "pool"
+    base: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        pairs(self, (("kernel", "pool kernel", 1), ("stride", "pool stride", 1), ("padding", "pool padding", 0)))
+        require(all(2 * p <= k for p, k in zip(self.padding, self.kernel)),
+                f"pool padding {self.padding} must be at most half the kernel {self.kernel}, as PyTorch requires")
+
+    @property
+    def key(self) -> str:  # type: ignore[override]
+        return key_of(self.base, self.functional)
+
+    def out_shape(self, x: Shape) -> Shape:
+        """PyTorch's pooling rule per axis with the pool's kernel, stride, padding and ceil_mode."""
+        h = pool_output_size(x.h, self.kernel[0], self.stride[0], self.padding[0], self.ceil_mode)
+        w = pool_output_size(x.w, self.kernel[1], self.stride[1], self.padding[1], self.ceil_mode)
+        return Shape(x.c, h, w)
+
+
+@dataclass(frozen=True)
+class MaxPool2d(_Pool):
+    """torch.nn.MaxPool2d (ResNet's stem: 3x3, stride 2, padding 1)."""
+
+    padding: IntPair = (1, 1)
+    base: ClassVar[str] = "max_pool"
+
+
+@dataclass(frozen=True)
+class AvgPool2d(_Pool):
+    """torch.nn.AvgPool2d (DenseNet's transitions; Inception-v3's pool branches, called functionally)."""
+
+    count_include_pad: bool = True
+    base: ClassVar[str] = "avg_pool"
+
+
