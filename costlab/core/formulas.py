@@ -38,6 +38,26 @@ def batch_norm(*, channels: int, positions: int, affine: bool = True,
     return Cost(2 * channels if affine else 0, get_convention(convention).rate(key).macs(elements, elements))
 
 
+def weighted(*, key: str, macs: int, convention: "str | Convention" = DEFAULT_CONVENTION) -> int:
+    """A product's multiply-accumulates (a matmul, an attention): macs, or 0 where the convention skips that key."""
+    return 0 if key in get_convention(convention).skips else macs
+
+
+def matmul(*, a: Sequence[int], b: Sequence[int], out: Sequence[int], key: str = "matmul",
+           convention: "str | Convention" = DEFAULT_CONVENTION) -> Cost:
+    """macs = prod(out) * k for a (..., n, k) @ (..., k, m) product (every broadcast batch counted), or, where the
+    convention counts as fvcore does, prod(a) * m; params = 0 (both operands are activations)."""
+    record = get_convention(convention)
+    inner = a[-1]
+    macs = math.prod(a) * b[-1] if not record.broadcast_matmul else math.prod(out) * inner
+    return Cost(0, weighted(key=key, macs=macs, convention=record))
+
+
+def norm(*, key: str, elements: int, params: int, convention: "str | Convention" = DEFAULT_CONVENTION) -> Cost:
+    """A normalisation (batch, group, layer, instance): params its gamma and beta; macs = rate(key) * elements."""
+    return Cost(params, get_convention(convention).rate(key).macs(elements, elements))
+
+
 def by_rate(*, key: str, numel_in: int, numel_out: int, convention: "str | Convention" = DEFAULT_CONVENTION) -> Cost:
     """An op without parameters: params = 0; macs = per_input * numel_in + per_output * numel_out (the convention's Rate of key)."""
     return Cost(0, get_convention(convention).rate(key).macs(numel_in, numel_out))

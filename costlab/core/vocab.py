@@ -19,7 +19,13 @@ LAYER_TYPES = {
     "concat": "concatenation",
     "split": "channel split",
     "shuffle": "channel shuffle",
+    "transposed": "transposed conv",
+    "matmul": "matrix product",
+    "attention": "attention",
+    "norm": "normalisation",
+    "upsample": "upsampling",
 }
 
 # elementwise nonlinearities an Activation op may name (traced.bridge maps each to its torch module)
-ACTIVATIONS = ("relu", "relu6", "silu", "sigmoid", "hardswish", "hardsigmoid")
+ACTIVATIONS = ("relu", "relu6", "silu", "sigmoid", "hardswish", "hardsigmoid", "gelu", "tanh", "leaky_relu", "elu",
+               "mish", "softplus", "hardtanh")

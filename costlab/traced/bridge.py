@@ -74,10 +74,19 @@ ACTIVATION_MODULES: dict[str, type] = {
     "sigmoid": nn.Sigmoid,
     "hardswish": nn.Hardswish,
     "hardsigmoid": nn.Hardsigmoid,
+    "gelu": nn.GELU,
+    "tanh": nn.Tanh,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "mish": nn.Mish,
+    "softplus": nn.Softplus,
+    "hardtanh": nn.Hardtanh,
 }
 ACTIVATION_FUNCTIONS = {"relu": nn.functional.relu, "relu6": nn.functional.relu6, "silu": nn.functional.silu,
                         "sigmoid": torch.sigmoid, "hardswish": nn.functional.hardswish,
-                        "hardsigmoid": nn.functional.hardsigmoid}
+                        "hardsigmoid": nn.functional.hardsigmoid, "gelu": nn.functional.gelu, "tanh": torch.tanh,
+                        "leaky_relu": nn.functional.leaky_relu, "elu": nn.functional.elu, "mish": nn.functional.mish,
+                        "softplus": nn.functional.softplus, "hardtanh": nn.functional.hardtanh}
 assert set(ACTIVATION_MODULES) == set(ACTIVATION_FUNCTIONS) == set(ACTIVATIONS), "each activation needs its torch form"
 
 
@@ -143,7 +152,7 @@ def function_for(op: ops.AnyOp) -> Callable[..., torch.Tensor]:
     return entry.function
 
 
-# --- torch -> costlab --------------------------------------------------------------------------------------
+# --- torch -> costlab: modules --------------------------------------------------------------------------------
 
 def _padding(module: nn.Module) -> tuple[tuple[int, int], tuple[int, int]]:
     """(padding on every side, extra padding at the end) of a conv module."""
@@ -161,14 +170,41 @@ def _conv(m: nn.Conv2d) -> ops.Conv2d:
                       tuple(m.dilation), m.groups, m.bias is not None, end)
 
 
+def _conv_nd(m) -> ops.ConvNd:
+    return ops.ConvNd(m.in_channels, m.out_channels, tuple(m.kernel_size), m.groups, m.bias is not None,
+                      m.transposed)
+
+
 def _pair(v) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
-FROM_TORCH: dict[type, Callable[[Any], ops.AnyOp]] = {
+def _own_params(m: nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters(recurse=False))
+
+
+def _batch_norm(m) -> ops.AnyOp:
+    """nn.BatchNorm*d: the analytic 2-d op in eval with running statistics, else a Norm on the batch's statistics."""
+    training = m.training or m.running_mean is None
+    if isinstance(m, nn.BatchNorm2d) and not training:
+        return ops.BatchNorm2d(m.num_features, m.affine)
+    return ops.Norm("batch", m.affine, training, _own_params(m))
+
+
+def _rank_pool(pool: str, adaptive: bool, rank: int):
+    return lambda m: ops.Pool(pool, rank, adaptive)
+
+
+FROM_TORCH: dict[type, Callable[[Any], ops.Op]] = {
     nn.Conv2d: _conv,
+    nn.Conv1d: _conv_nd, nn.Conv3d: _conv_nd,
+    nn.ConvTranspose1d: _conv_nd, nn.ConvTranspose2d: _conv_nd, nn.ConvTranspose3d: _conv_nd,
     nn.Linear: lambda m: ops.Linear(m.in_features, m.out_features, m.bias is not None),
-    nn.BatchNorm2d: lambda m: ops.BatchNorm2d(m.num_features, m.affine),
+    nn.BatchNorm1d: _batch_norm, nn.BatchNorm2d: _batch_norm, nn.BatchNorm3d: _batch_norm,
+    nn.GroupNorm: lambda m: ops.Norm("group", m.affine, params=_own_params(m)),
+    nn.LayerNorm: lambda m: ops.Norm("layer", m.elementwise_affine, params=_own_params(m)),
+    **{cls: (lambda m: ops.Norm("instance", m.affine, params=_own_params(m)))
+       for cls in (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)},
     **{cls: (lambda m, name=name: ops.Activation(name)) for name, cls in ACTIVATION_MODULES.items()},
     nn.AdaptiveAvgPool2d: lambda m: ops.AdaptiveAvgPool2d(),
     FunctionalAdaptiveAvgPool2d: lambda m: ops.AdaptiveAvgPool2d(functional=True),
@@ -176,6 +212,12 @@ FROM_TORCH: dict[type, Callable[[Any], ops.AnyOp]] = {
     nn.MaxPool2d: lambda m: ops.MaxPool2d(_pair(m.kernel_size), _pair(m.stride), _pair(m.padding), m.ceil_mode),
     nn.AvgPool2d: lambda m: ops.AvgPool2d(_pair(m.kernel_size), _pair(m.stride), _pair(m.padding), m.ceil_mode,
                                           count_include_pad=m.count_include_pad),
+    nn.MaxPool1d: _rank_pool("max", False, 1), nn.MaxPool3d: _rank_pool("max", False, 3),
+    nn.AvgPool1d: _rank_pool("avg", False, 1), nn.AvgPool3d: _rank_pool("avg", False, 3),
+    nn.AdaptiveAvgPool1d: _rank_pool("avg", True, 1), nn.AdaptiveAvgPool3d: _rank_pool("avg", True, 3),
+    nn.AdaptiveMaxPool1d: _rank_pool("max", True, 1), nn.AdaptiveMaxPool2d: _rank_pool("max", True, 2),
+    nn.AdaptiveMaxPool3d: _rank_pool("max", True, 3),
+    nn.Upsample: lambda m: ops.Upsample(m.mode, 2),  # the rank is the input's: the function call tells it
     FunctionalActivation: lambda m: ops.Activation(m.function, functional=True),
     FunctionalPool2d: lambda m: m.op,
     nn.ChannelShuffle: lambda m: ops.ChannelShuffle(m.groups),
@@ -183,10 +225,10 @@ FROM_TORCH: dict[type, Callable[[Any], ops.AnyOp]] = {
 }
 # modules that compute nothing (in eval) and need not have an analytic row; by name where torch lacks the class
 TRANSPARENT = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Identity",
-                         "StochasticDepth", "Flatten"})
+                         "StochasticDepth", "Flatten", "DropPath"})
 
 
-def op_of(module: nn.Module) -> Optional[ops.AnyOp]:
+def op_of(module: nn.Module) -> Optional[ops.Op]:
     """The costlab op one call of module computes (its own op, for a subclass of a known module too); None if unknown."""
     for cls in type(module).__mro__:
         make = FROM_TORCH.get(cls)
@@ -200,36 +242,6 @@ def is_transparent(module_class: str) -> bool:
     return module_class in TRANSPARENT
 
 
-def price(op: ops.AnyOp, in_dims: tuple[int, ...], out_dims: tuple[int, ...], convention: "str | Convention") -> Cost:
+def price(op: ops.Op, in_dims: tuple[int, ...], out_dims: tuple[int, ...], convention: "str | Convention") -> Cost:
     """One call's params and MACs, batch included, through the op's own formula."""
     return op.cost((tuple(in_dims),), tuple(out_dims), convention)
-
-
-def _aten_conv(args, out) -> ops.Conv2d:
-    x, w = args[0], args[1]
-    groups = int(args[8])
-    cout, _, kh, kw = (int(d) for d in w.shape)
-    return ops.Conv2d(int(x.shape[1]), cout, (kh, kw), groups=groups)
-
-
-def _aten_mm(name: str, args) -> ops.Linear:
-    a, b = (args[1], args[2]) if name == "addmm" else (args[0], args[1])
-    return ops.Linear(int(a.shape[1]), int(b.shape[1]), bias=False)
-
-
-FROM_ATEN: dict[str, Callable[[str, Any, Any], ops.AnyOp]] = {
-    "convolution": lambda name, args, out: _aten_conv(args, out),
-    "_convolution": lambda name, args, out: _aten_conv(args, out),
-    "addmm": lambda name, args, out: _aten_mm(name, args),
-    "mm": lambda name, args, out: _aten_mm(name, args),
-}
-
-
-def aten_macs(name: str, args, out, convention: "str | Convention") -> Optional[int]:
-    """MACs of a compute op met outside a priced module (a conv or matmul in a container's forward), else None."""
-    make = FROM_ATEN.get(name)
-    if make is None:
-        return None
-    op = make(name, args, out)
-    in_dims = tuple(int(d) for d in args[0].shape) if name != "addmm" else tuple(int(d) for d in args[1].shape)
-    return op.cost((in_dims,), tuple(int(d) for d in out.shape), convention).macs

@@ -55,8 +55,10 @@ class Trace:
     layers: list[TracedLayer]
     total_macs: int
     params: int
-    uncounted: Counter = field(default_factory=Counter)
+    uncounted: Counter = field(default_factory=Counter)  # ops that compute but this convention prices at 0, by name
     modules: frozenset = frozenset()
+    unpriced: Counter = field(default_factory=Counter)  # ops the convention's tool prices that costlab could not
+    notes: list = field(default_factory=list)  # where costlab's count differs from the tool's on purpose
 
     @property
     def counted_macs(self) -> int:
@@ -77,9 +79,15 @@ def assemble(tracer: str, convention: str, model, input_shape, calls: list[Trace
     """Leaf calls (each with its own MACs) plus one functional row per container with MACs of its own."""
     modules = dict(model.named_modules())
     layers = list(calls)
+    leaves = {call.name for call in calls}
+    for name, module in modules.items():  # a container with parameters of its own (timm's BatchNormAct2d) gets a row
+        if name not in leaves and name not in own and any(True for _ in module.parameters(recurse=False)):
+            own = {**own, name: 0}
     for name, macs in own.items():
-        if macs:
-            layers.append(TracedLayer(name, type(modules[name]).__name__ if name in modules else "", (), (), 0, macs,
+        module = modules.get(name)
+        params = sum(p.numel() for p in module.parameters(recurse=False)) if module is not None and name not in leaves else 0
+        if macs or params:
+            layers.append(TracedLayer(name, type(module).__name__ if module is not None else "", (), (), params, macs,
                                       functional=True))
     if total != sum(layer.macs for layer in layers):  # ops outside the root module's forward (should not happen)
         layers.append(TracedLayer("(outside)", "", (), (), 0, total - sum(l.macs for l in layers), functional=True))

@@ -71,3 +71,35 @@ class Conv2d(Op):
         return traffic.weighted(numel(ins[0]), numel(out), self.cost(ins, out, "paper").params)
 
 
+
+
+@dataclass(frozen=True)
+class ConvNd(Op):
+    """A convolution of any rank as a traced model runs it (Conv1d, Conv3d, ConvTranspose1d/2d/3d, F.conv*):
+    its weight is cout x cin/groups x k... (cin x cout/groups x k... when transposed)."""
+
+    cin: int
+    cout: int
+    kernel: tuple[int, ...] = (3, 3)
+    groups: int = 1
+    bias: bool = False
+    transposed: bool = False
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "transposed" if self.transposed else "conv"
+
+    @property
+    def key(self) -> str:  # type: ignore[override]
+        return "conv_transpose" if self.transposed else "conv"
+
+    def cost(self, ins: Sequence[Dims], out: Dims, convention: "str | Convention") -> Cost:
+        """formulas.conv at N * prod(output size) positions, or N * prod(input size) when transposed: every input
+        position scatters one kernel, as fvcore and FlopCounterMode count it."""
+        positions = numel(ins[0]) // self.cin if self.transposed else numel(out) // self.cout
+        return formulas.conv(cin=self.cin, cout=self.cout, kernel=self.kernel, positions=positions,
+                             groups=self.groups, bias=self.bias, convention=convention)
+
+    def traffic(self, ins: Sequence[Dims], out: Dims) -> Traffic:
+        """traffic.weighted: the input, the weights (and bias), the output."""
+        return traffic.weighted(numel(ins[0]), numel(out), self.cost(ins, out, "paper").params)

@@ -161,3 +161,27 @@ class Mul(Join):
         return x
 
 
+
+
+@dataclass(frozen=True)
+class Upsample(Op):
+    """F.interpolate / nn.Upsample of a rank-d input (d = 1, 2, 3) in a mode (nearest, bilinear, bicubic, ...)."""
+
+    mode: str = "nearest"
+    rank: int = 2
+    functional: bool = False
+    kind: ClassVar[str] = "upsample"
+
+    @property
+    def key(self) -> str:  # type: ignore[override]
+        """upsample_nearest2d, upsample_bilinear2d, ...: fvcore prices only those two."""
+        return key_of(f"upsample_{self.mode}{self.rank}d", self.functional)
+
+
+@dataclass(frozen=True)
+class GridSample(Op):
+    """F.grid_sample: fvcore counts it as bilinear, 4 per output element."""
+
+    kind: ClassVar[str] = "upsample"
+    key: ClassVar[str] = "grid_sample"
+    arity: ClassVar[int] = 2

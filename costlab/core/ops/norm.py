@@ -11,7 +11,7 @@ from ..conventions import Convention
 from ..cost import Cost
 from ..shapes import Shape
 from ..traffic import Traffic
-from .base import Dims, Op, numel
+from .base import Dims, Op, key_of, numel
 
 
 @dataclass(frozen=True)
@@ -37,3 +37,29 @@ class BatchNorm2d(Op):
         return traffic.batch_norm(self.channels, numel(ins[0]) // self.channels, self.affine)
 
 
+
+
+NORM_KINDS = ("batch", "group", "layer", "instance")
+
+
+@dataclass(frozen=True)
+class Norm(Op):
+    """A normalisation as a traced model runs it: batch (training=True when it uses the batch's statistics: in
+    training mode, or without running statistics), group, layer or instance norm; params its gamma and beta."""
+
+    norm: str = "batch"
+    affine: bool = True
+    training: bool = False
+    params: int = 0
+    functional: bool = False  # F.batch_norm called in a forward that is not the norm module's own
+    kind: ClassVar[str] = "norm"
+
+    @property
+    def key(self) -> str:  # type: ignore[override]
+        """batch_norm, batch_norm.train, group_norm, layer_norm, instance_norm, each '.no_affine' without gamma."""
+        base = f"{self.norm}_norm" + (".train" if self.norm == "batch" and self.training else "")
+        return key_of(base if self.affine else f"{base}.no_affine", self.functional)
+
+    def cost(self, ins: Sequence[Dims], out: Dims, convention: "str | Convention") -> Cost:
+        """formulas.norm on the input's elements."""
+        return formulas.norm(key=self.key, elements=numel(ins[0]), params=self.params, convention=convention)

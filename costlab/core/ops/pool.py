@@ -94,3 +94,20 @@ class AvgPool2d(_Pool):
     base: ClassVar[str] = "avg_pool"
 
 
+
+
+@dataclass(frozen=True)
+class Pool(Op):
+    """A pooling as a traced model runs it, of any rank: max or avg, windowed or adaptive, module or functional."""
+
+    pool: str = "avg"
+    rank: int = 2
+    adaptive: bool = False
+    functional: bool = False
+    kind: ClassVar[str] = "pool"
+
+    @property
+    def key(self) -> str:  # type: ignore[override]
+        """adaptive_avg_pool, max_pool, avg_pool1d, adaptive_max_pool3d... (rank 2 unsuffixed, as the 2-d pools)."""
+        base = ("adaptive_" if self.adaptive else "") + f"{self.pool}_pool" + ("" if self.rank == 2 else f"{self.rank}d")
+        return key_of(base, self.functional)

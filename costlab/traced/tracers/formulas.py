@@ -1,72 +1,74 @@
-"""costlab's own formulas on the shapes each module sees: any convention, and the meta device (no weights)."""
+"""costlab's own formulas on every torch function a model calls: any convention, on the meta device (no weights)."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from ...core import ops
 from ...core.conventions import get_convention
-from ..bridge import aten_macs, price
+from ..functions import FROM_FUNCTION, call_of
 from ..recorder import Recorder, dispatch_mode
 from ..trace import Trace, assemble, op_name, zero_cost
 
 
 def trace_formulas(model, input_shape, convention: str = "paper", device: str = "meta") -> Trace:
-    """Each leaf module call priced by its costlab op (traced.bridge) under the convention; outside such modules,
-    F.adaptive_avg_pool2d (told apart from a plain x.mean by a TorchFunctionMode, as fvcore tells them apart)
-    and convs and matmuls priced from the aten op's shapes. Every compute op the convention leaves at 0 is
-    listed as uncounted by its aten name."""
+    """Each call of a function costlab prices (traced.functions: convs, linear, matrix products, norms, pools,
+    upsampling, activations) priced by its op under the convention and charged to the module running it.
+
+    Below the functions, every aten op is watched: one that computes and ran outside a priced call is
+    uncounted (zero by the convention's rule) and, when it is an op the convention's tool prices
+    (Convention.counted_aten), unpriced: costlab could not price it, and --strict fails on it. Ops inside a
+    call the convention prices at 0 (an activation under fvcore) are listed as uncounted by their aten names.
+    """
     import torch
-    import torch.nn.functional as F
     from torch.overrides import TorchFunctionMode
 
     record = get_convention(convention)
     model.eval()
     x = torch.empty(input_shape, device=device) if device == "meta" else torch.zeros(input_shape, device=device)
     recorder = Recorder(model)
-    inside: dict[int, list[str]] = {}  # leaf call index -> compute ops run inside it
     uncounted: Counter = Counter()
-    pooling = [0]
+    unpriced: Counter = Counter()
+    disagreements: Counter = Counter()
+    inside: list[list[str]] = []  # aten ops of each priced call now running (outermost first)
 
-    class _Pools(TorchFunctionMode):
+    class _Functions(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
-            if func is F.adaptive_avg_pool2d:
-                pooling[0] += 1
-                try:
-                    return func(*args, **(kwargs or {}))
-                finally:
-                    pooling[0] -= 1
-            return func(*args, **(kwargs or {}))
+            kwargs = kwargs or {}
+            if func not in FROM_FUNCTION:  # its aten ops are still watched below
+                return func(*args, **kwargs)
+            inside.append([])
+            try:
+                out = func(*args, **kwargs)
+            finally:
+                ran = inside.pop()
+            running = recorder.stack[-1][1] if recorder.stack else None
+            call = call_of(func, args, kwargs, out, running.op if running is not None else None)
+            macs = call.op.cost(call.ins, call.out, record).macs
+            recorder.charge(macs)
+            if not macs:
+                uncounted.update(ran)
+            if call.disagreement in record.disagreements:
+                disagreements[call.disagreement] += 1
+            return out
 
     def on_op(func, args, kwargs, out, module) -> None:
         name = op_name(func)
         if zero_cost(name):
             return
-        running = recorder.stack[-1][1] if recorder.stack else None
-        if running is not None and running.op is not None:  # priced as a whole from its op below
-            inside.setdefault(len(recorder.calls) - 1, []).append(name)
+        if inside:
+            inside[-1].append(name)
             return
-        if pooling[0] and name in ("mean", "_adaptive_avg_pool2d", "adaptive_avg_pool2d"):
-            dims = tuple(int(d) for d in args[0].shape)
-            macs = ops.AdaptiveAvgPool2d(functional=True).cost((dims,), dims[:2] + (1, 1), record).macs
-        else:
-            macs = aten_macs(name, args, out, record)
-        if not macs:
-            uncounted[name] += 1
-        else:
-            recorder.charge(macs)
+        uncounted[name] += 1
+        if name in record.counted_aten:
+            unpriced[name] += 1
 
     try:
-        with torch.no_grad(), _Pools(), dispatch_mode(recorder, on_op):
+        with torch.no_grad(), _Functions(), dispatch_mode(recorder, on_op):
             model(x)
     finally:
         recorder.remove()
-    for index, call in enumerate(recorder.calls):
-        if call.op is None:
-            continue
-        macs = price(call.op, call.in_shape, call.out_shape, record).macs
-        call.macs += macs
-        if not macs:
-            uncounted.update(inside.get(index, []))
     total = sum(call.macs for call in recorder.calls) + sum(recorder.own.values())
-    return assemble("formulas", record.name, model, input_shape, recorder.calls, dict(recorder.own), total, uncounted)
+    trace = assemble("formulas", record.name, model, input_shape, recorder.calls, dict(recorder.own), total, uncounted)
+    trace.unpriced = unpriced
+    trace.notes = [f"{record.disagreements[key]} (x{n})" for key, n in disagreements.items()]
+    return trace
