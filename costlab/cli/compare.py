@@ -42,7 +42,8 @@ def _ratio(value: Optional[float]) -> str:
               help="'same' (d(k-1)/2, PyTorch's size rule after it) or an integer, for conv/depthwise/pointwise/dwsep"
                    "  [default: same].")
 @click.option("--groups", type=int, default=None, help="Groups for conv and bottleneck (ResNeXt)  [default: 1].")
-@click.option("--bias/--no-bias", default=False, show_default=True, help="Conv biases (PyTorch's default is on).")
+@click.option("--bias/--no-bias", default=False, show_default=True,
+              help="Conv biases (PyTorch's default is on), and the Dense biases of seed 004's blocks.")
 @click.option("--expand", type=int, default=None, help="Expansion ratio of mbconv / fused-mbconv  [default: 6].")
 @click.option("--se", type=float, default=None, help="Squeeze-excitation ratio of mbconv blocks (e.g. 0.25).")
 @click.option("--alpha", type=float, default=None, help="Width multiplier: channels become int(alpha * C).")
