@@ -53,13 +53,16 @@ def by_type(name: Any, **settings):
 
 def compare(kinds: Sequence[str], cin: int, cout: int, kernel: int = 3, size: int = 224, stride: int = 1,
             bias: bool = False, groups: int = 1, expand: int = 6, se: Optional[float] = None,
-            alpha: Optional[float] = None, rho: Optional[float] = None, padding: Optional[int] = None):
-    """Layer and block KINDs side by side (`costlab compare`): a DataFrame indexed by kind."""
+            alpha: Optional[float] = None, rho: Optional[float] = None, padding: Optional[int] = None,
+            reduction: Optional[int] = None, cardinality: Optional[int] = None, layers: Optional[int] = None):
+    """Layer and block KINDs side by side (`costlab compare`): a DataFrame indexed by kind. reduction, cardinality
+    and layers are seed 004's r, c and d (None: the seed's default for each block)."""
     import pandas as pd
 
     from .nets.compare import compare as compare_kinds, make_setting
 
-    setting = make_setting(cin, cout, kernel, size, size, stride, bias, groups, expand, se, alpha, rho, padding)
+    setting = make_setting(cin, cout, kernel, size, size, stride, bias, groups, expand, se, alpha, rho, padding,
+                           reduction=reduction, cardinality=cardinality, layers=layers)
     return pd.DataFrame.from_records([r.to_dict() for r in compare_kinds(list(kinds), setting)]).set_index("name")
 
 

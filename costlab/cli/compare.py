@@ -14,6 +14,8 @@ from ..io.render import dims_text, emit, grouped_int
 from ..nets.compare import breakeven as breakeven_rows
 from ..nets.compare import check_options_apply, flips, make_setting, parse_kind, runs
 from ..nets.compare import compare as compare_rows
+from ..nets.seed_kinds import OPTION_FIELDS
+from ..nets.seed_kinds import notes as seed_notes
 from .options import chart_option, format_option, output
 
 
@@ -40,15 +42,22 @@ def _ratio(value: Optional[float]) -> str:
               help="'same' (d(k-1)/2, PyTorch's size rule after it) or an integer, for conv/depthwise/pointwise/dwsep"
                    "  [default: same].")
 @click.option("--groups", type=int, default=None, help="Groups for conv and bottleneck (ResNeXt)  [default: 1].")
-@click.option("--bias/--no-bias", default=False, show_default=True, help="Conv biases (PyTorch's default is on).")
+@click.option("--bias/--no-bias", default=False, show_default=True,
+              help="Conv biases (PyTorch's default is on), and the Dense biases of seed 004's blocks.")
 @click.option("--expand", type=int, default=None, help="Expansion ratio of mbconv / fused-mbconv  [default: 6].")
 @click.option("--se", type=float, default=None, help="Squeeze-excitation ratio of mbconv blocks (e.g. 0.25).")
 @click.option("--alpha", type=float, default=None, help="Width multiplier: channels become int(alpha * C).")
 @click.option("--rho", type=float, default=None, help="Resolution multiplier: sizes become round(rho * S).")
+@click.option("--reduction", type=int, default=None,
+              help="Seed 004's r (SE's rate) for bottleneck-seed, inception, residual, resnext(-grouped), se, "
+                   "inv-residual  [default: the seed's, 4; resnext 2; se 16].")
+@click.option("--cardinality", type=int, default=None, help="Seed 004's c: resnext's paths (groups of resnext-grouped)"
+                                                            "  [default: 4].")
+@click.option("--layers", type=int, default=None, help="Seed 004's d: the dense block's convs  [default: 5].")
 @format_option
 @chart_option(help="Also draw params and MACs to FILE.png|.svg.")
-def compare(kinds, cin, cout, kernel, size, height, width, stride, padding, groups, bias, expand, se, alpha, rho, fmt,
-            chart):
+def compare(kinds, cin, cout, kernel, size, height, width, stride, padding, groups, bias, expand, se, alpha, rho,
+            reduction, cardinality, layers, fmt, chart):
     """Layer and block KINDs side by side: params, MACs, FLOPs (= 2 x MACs) and ratios to the first KIND.
 
     KINDs: conv, depthwise, pointwise, dwsep, mbconv, fused-mbconv, bottleneck; a kernel variant
@@ -56,30 +65,47 @@ def compare(kinds, cin, cout, kernel, size, height, width, stride, padding, grou
     conv/depthwise/pointwise/dwsep are bare convolutions (as the MobileNet paper counts them);
     mbconv, fused-mbconv and bottleneck include their BatchNorms. depthwise maps cin -> cin.
 
+    Seed 004's Keras blocks (convs with ReLU, biases with --bias, no BatchNorm): bottleneck-seed,
+    inception-naive, inception, residual, resnext, resnext-grouped (its paths as one grouped 3x3),
+    dense, se, nasnet-normal (two --cin inputs), inv-residual; the seed's f is --cout.
+
     Example: costlab compare conv dwsep --cin 3 --cout 256
     """
     if size is not None and (height is not None or width is not None):
         raise CostlabError("give either --size or --height/--width, not both")
     check_options_apply(list(kinds), {"--kernel": kernel, "--groups": groups, "--se": se, "--expand": expand,
-                                      "--padding": padding})
+                                      "--padding": padding, "--reduction": reduction, "--cardinality": cardinality,
+                                      "--layers": layers})
     h = height if height is not None else (size if size is not None else 224)
     w = width if width is not None else (size if size is not None else 224)
     setting = make_setting(cin, cout, 3 if kernel is None else kernel, h, w, stride, bias,
                            1 if groups is None else groups, 6 if expand is None else expand, se, alpha, rho,
-                           _padding("same" if padding is None else padding), "--size" if size is not None else "")
+                           _padding("same" if padding is None else padding), "--size" if size is not None else "",
+                           reduction, cardinality, layers)
     results = compare_rows(list(kinds), setting)
     rows = [r.to_dict() for r in results]
-    footer = _closed_form_footer(rows)
+    footer = "\n".join(filter(None, [_closed_form_footer(rows), *seed_notes(results)]))
     display = [("name", "kind", None), ("output_shape", "output", dims_text), ("params", "params", grouped_int),
                ("params_ratio", "params ratio", _ratio), ("macs", "MACs", grouped_int),
                ("macs_ratio", "MACs ratio", _ratio), ("flops", "FLOPs", grouped_int)]
+    # the seed's options a KIND was built with: in every row when any KIND has them (null for the others), and as
+    # columns of the table after the kind
+    seed_fields = [field for field in OPTION_FIELDS.values() if any(field in row for row in rows)]
+    for row in rows:
+        for field in seed_fields:
+            row.setdefault(field, None)
+    display[1:1] = [(field, field, _blank_none) for field in seed_fields]
     # the kernel in the header only when a KIND takes it from --kernel (conv:5 and conv:3x2 carry their own)
-    uses_kernel = any(parse_kind(k).kernel is None and parse_kind(k).base != "pointwise" for k in kinds)
+    uses_kernel = any(parse_kind(k).uses_kernel_option for k in kinds)
     header = (f"M={setting.cin} -> N={setting.cout}" + (f", k={setting.kernel}" if uses_kernel else "")
               + f", input {setting.height}x{setting.width}, stride {setting.stride}, bias {'on' if setting.bias else 'off'}")
     text = emit(fmt, rows, display, footer=footer)
     output(f"{header}\n\n{text}" if fmt in ("table", "markdown") else text,
            (chart, lambda: _plots().compare_figure(results, f"Compare: {header}")))
+
+
+def _blank_none(value: Optional[int]) -> str:
+    return "" if value is None else str(value)
 
 
 def _padding(text: str) -> Optional[int]:

@@ -102,12 +102,14 @@ class Analysis(Priced):
         return pd.DataFrame.from_records(records, columns=columns)
 
 
-def analyze(node: Node, input_shape: Shape, convention: str = DEFAULT_CONVENTION, name: str = "",
-            batch: int = 1, alpha: Optional[float] = None) -> Analysis:
-    """Rows and totals of node fed a batch of input_shape under a counting convention."""
+def analyze(node: Node, input_shape: "Shape | tuple[Shape, ...]", convention: str = DEFAULT_CONVENTION,
+            name: str = "", batch: int = 1, alpha: Optional[float] = None) -> Analysis:
+    """Rows and totals of node fed a batch of input_shape (a tuple of shapes for a cell with several inputs, the
+    first kept as the analysis' input_shape) under a counting convention."""
     record = get_convention(convention)
     rows, out = walk(node, input_shape, record)
-    return Analysis(name or node.name, input_shape, record.name, tuple(rows), out, batch, alpha)
+    first = input_shape[0] if isinstance(input_shape, tuple) else input_shape
+    return Analysis(name or node.name, first, record.name, tuple(rows), out, batch, alpha)
 
 
 def row_dict(row: Row, batch: int = 1) -> dict:

@@ -16,8 +16,12 @@ from ..core.shapes import Shape
 from ..errors import CostlabError, require
 from .blocks import bottleneck, conv, fused_mbconv, mbconv, stacked_convs
 from .scaling import scale_channels_floor, scale_size_round
+from .seed_kinds import CARDINALITY, LAYERS, OPTION_FIELDS, REDUCTION, SEED_KINDS, check_option, kinds_using, \
+    options_of, seed_graph
 
-KINDS = ("conv", "depthwise", "pointwise", "dwsep", "mbconv", "fused-mbconv", "bottleneck")
+# kinds that take --kernel (and a kernel variant after a colon); the seed's blocks have fixed kernels
+KERNEL_KINDS = ("conv", "depthwise", "dwsep", "mbconv", "fused-mbconv", "bottleneck")
+KINDS = ("conv", "depthwise", "pointwise", "dwsep", "mbconv", "fused-mbconv", "bottleneck") + tuple(SEED_KINDS)
 KIND_ALIASES = {"fused_mbconv": "fused-mbconv"}  # the TOML spelling works here too
 # kinds whose kernel may be given after a colon (conv:5, dwsep:3x2); the others have a fixed or single kernel
 STACKABLE = ("conv", "depthwise", "dwsep")
@@ -39,6 +43,9 @@ class Setting:
     expand: int = 6
     se: Optional[Fraction] = None
     padding: Optional[int] = None  # None: 'same', d * (k - 1) // 2
+    reduction: Optional[int] = None  # seed 004's r / rate, cardinality c and layers d; None: the seed's default
+    cardinality: Optional[int] = None
+    layers: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,16 @@ class Kind:
     base: str
     kernel: Optional[int]
     repeats: int
+
+    @property
+    def uses_kernel_option(self) -> bool:
+        """Whether --kernel sets this KIND's kernel (no kernel of its own after a colon, not 1x1, not fixed)."""
+        return self.kernel is None and self.base in KERNEL_KINDS
+
+    @property
+    def inputs(self) -> int:
+        """How many --cin-channel inputs the KIND takes (two for the NASNet cell)."""
+        return SEED_KINDS[self.base].inputs if self.base in SEED_KINDS else 1
 
 
 def parse_kind(text: str) -> Kind:
@@ -64,11 +81,14 @@ def parse_kind(text: str) -> Kind:
     positive_int(repeats, f"repeat count in kind {text!r}", MAX_REPEATS)
     require(repeats == 1 or base in STACKABLE, f"kind {text!r}: only {', '.join(STACKABLE)} can be stacked")
     require(kernel is None or base != "pointwise", f"kind {text!r}: a pointwise conv is always 1x1")
+    require(kernel is None or base in KERNEL_KINDS, f"kind {text!r}: {base} has the seed's fixed kernels, no variant")
     return Kind(text, base, kernel, repeats)
 
 
 def kind_graph(kind: Kind, s: Setting) -> Node:
     """The graph of one KIND: bare convs for conv/depthwise/pointwise/dwsep (as in the seeds), blocks with BN otherwise."""
+    if kind.base in SEED_KINDS:
+        return seed_graph(kind.base, kind.text, s)
     k = kind.kernel or s.kernel
     if kind.base == "conv":
         require(s.cin % s.groups == 0 and s.cout % s.groups == 0,
@@ -101,7 +121,8 @@ def kind_graph(kind: Kind, s: Setting) -> Node:
 def make_setting(cin: int, cout: int, kernel: int = 3, height: int = 224, width: int = 224, stride: int = 1,
                  bias: bool = False, groups: int = 1, expand: int = 6, se: Optional[float] = None,
                  alpha: Optional[float] = None, rho: Optional[float] = None, padding: Optional[int] = None,
-                 size_name: str = "") -> Setting:
+                 size_name: str = "", reduction: Optional[int] = None, cardinality: Optional[int] = None,
+                 layers: Optional[int] = None) -> Setting:
     """Validate the inputs and apply MobileNet's multipliers: channels int(alpha * C), sizes round(rho * S).
     size_name: the option the sizes came from ('--size'), to name it in errors instead of --height/--width."""
     for what, value, limit in (("--cin", cin, MAX_CHANNELS), ("--cout", cout, MAX_CHANNELS),
@@ -111,6 +132,8 @@ def make_setting(cin: int, cout: int, kernel: int = 3, height: int = 224, width:
         positive_int(value, what, limit)
     if padding is not None:
         nonnegative_int(padding, "--padding", MAX_KERNEL)
+    for option, value in ((REDUCTION, reduction), (CARDINALITY, cardinality), (LAYERS, layers)):
+        check_option(option, value)
     if alpha is not None:
         multiplier(alpha, "--alpha")
         cin, cout = scale_channels_floor(cin, alpha), scale_channels_floor(cout, alpha)
@@ -126,7 +149,7 @@ def make_setting(cin: int, cout: int, kernel: int = 3, height: int = 224, width:
     if se is not None:
         require(isinstance(se, (int, float)) and 0 < se <= 1, f"--se must be a ratio in (0, 1], got {se}")
     return Setting(cin, cout, kernel, height, width, stride, bias, groups, expand,
-                   Fraction(str(se)) if se is not None else None, padding)
+                   Fraction(str(se)) if se is not None else None, padding, reduction, cardinality, layers)
 
 
 # which KINDs each block option means something to; an option none of the given KINDs uses is an error
@@ -135,6 +158,7 @@ OPTION_KINDS = {
     "--se": ("mbconv", "fused-mbconv"),
     "--expand": ("mbconv", "fused-mbconv"),
     "--padding": ("conv", "depthwise", "pointwise", "dwsep"),
+    **{option: kinds_using(option) for option in OPTION_FIELDS},
 }
 
 
@@ -145,7 +169,7 @@ def check_options_apply(kinds: list[str], given: dict[str, object]) -> None:
         if value is None:
             continue
         if option == "--kernel":
-            users = [k.text for k in parsed if k.kernel is None and k.base != "pointwise"]
+            users = [k.text for k in parsed if k.uses_kernel_option]
         else:
             users = [k.text for k in parsed if k.base in OPTION_KINDS[option]]
         if not users:
@@ -155,7 +179,7 @@ def check_options_apply(kinds: list[str], given: dict[str, object]) -> None:
 @dataclass(frozen=True)
 class Compared:
     """One KIND of a comparison: its cost, output, ratios to the first KIND and, for a kxk dwsep against a kxk
-    conv, MobileNet's closed form 1/N + 1/k^2."""
+    conv, MobileNet's closed form 1/N + 1/k^2; options: a seed KIND's (option, value) pairs, as built."""
 
     name: str
     params: int
@@ -165,9 +189,10 @@ class Compared:
     macs_ratio: Optional[float]
     closed_form_macs_ratio: Optional[Fraction] = None
     closed_form: str = ""
-    kernel: int = 3
+    kernel: Optional[int] = 3  # None: a seed block, whose kernels are fixed
     repeats: int = 1
     setting: Optional[Setting] = None
+    options: tuple[tuple[str, int], ...] = ()
 
     @property
     def flops(self) -> int:
@@ -176,7 +201,7 @@ class Compared:
     def to_dict(self) -> dict:
         """JSON / CSV shape: name, params, macs, flops, output_shape, ratios (the closed form None where it does not
         apply), then the setting it was counted at: cin, cout (after alpha), kernel, repeats, height, width, stride,
-        bias."""
+        bias, and for a seed KIND the reduction, cardinality and layers it was built with."""
         out = {"name": self.name, "params": self.params, "macs": self.macs, "flops": self.flops,
                "output_shape": list(self.output_shape.dims), "params_ratio": self.params_ratio,
                "macs_ratio": self.macs_ratio}
@@ -187,6 +212,7 @@ class Compared:
         if s is not None:
             out.update({"cin": s.cin, "cout": s.cout, "kernel": self.kernel, "repeats": self.repeats,
                         "height": s.height, "width": s.width, "stride": s.stride, "bias": s.bias})
+        out.update({OPTION_FIELDS[option]: value for option, value in self.options})
         return out
 
 
@@ -199,8 +225,9 @@ def compare(kinds: list[str], setting: Setting) -> list[Compared]:
         if setting.padding is None and k % 2 == 0 and setting.stride > 1 and kind.base in STACKABLE:
             raise CostlabError(f"--padding same with the even kernel of {kind.text} ({k}x{k}) needs --stride 1, as "
                                f"PyTorch's padding='same' does; give --padding P")
-    results = [analyze(kind_graph(kind, setting), Shape(setting.cin, setting.height, setting.width), name=kind.text)
-               for kind in parsed]
+    shape = Shape(setting.cin, setting.height, setting.width)
+    results = [analyze(kind_graph(kind, setting), shape if kind.inputs == 1 else (shape,) * kind.inputs,
+                       name=kind.text) for kind in parsed]
     first = results[0]
     out = []
     for kind, result in zip(parsed, results):
@@ -210,8 +237,16 @@ def compare(kinds: list[str], setting: Setting) -> list[Compared]:
             result.params / first.params if first.params else None,
             result.macs / first.macs if first.macs else None,
             closed, f"1/N + 1/k^2 = 1/{setting.cout} + 1/{(kind.kernel or setting.kernel) ** 2}" if closed else "",
-            1 if kind.base == "pointwise" else kind.kernel or setting.kernel, kind.repeats, setting))
+            _kernel_of(kind, setting), kind.repeats, setting,
+            tuple(options_of(kind.base, setting).items()) if kind.base in SEED_KINDS else ()))
     return out
+
+
+def _kernel_of(kind: Kind, s: Setting) -> Optional[int]:
+    """The kernel a KIND's row reports: 1 for pointwise, its own or --kernel, None for the seed's fixed kernels."""
+    if kind.base in SEED_KINDS:
+        return None
+    return 1 if kind.base == "pointwise" else kind.kernel or s.kernel
 
 
 def closed_form_ratio(base: Kind, kind: Kind, s: Setting) -> Optional[Fraction]:

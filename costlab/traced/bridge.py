@@ -121,10 +121,15 @@ TO_TORCH: dict[type, ToTorch] = {
     ops.ChannelShuffle: ToTorch(lambda o: nn.ChannelShuffle(o.groups)),
     # written as operators, as torchvision writes them (ptflops patches torch.add and Tensor.mul, not these)
     ops.Add: ToTorch(function=lambda *xs: _sum(xs)),
-    ops.Mul: ToTorch(function=lambda x, gate: x * gate),
+    ops.Mul: ToTorch(function=lambda x, gate: x * _as_map(gate)),
     ops.Concat: ToTorch(function=lambda *xs: torch.cat(xs, 1)),
     ops.Split: ToTorch(function=lambda x: x),  # function_for binds the sizes: torch.split(x, sizes, 1)
 }
+
+
+def _as_map(gate: torch.Tensor) -> torch.Tensor:
+    """A gate of Dense outputs (N, C) viewed as (N, C, 1, 1), as costlab's shapes see a vector; a map as it is."""
+    return gate[:, :, None, None] if gate.dim() == 2 else gate
 
 
 def _sum(xs):
