@@ -125,9 +125,24 @@ def test_bridge_covers_every_op_both_ways():
     from costlab.core.vocab import ACTIVATIONS
     from costlab.traced import bridge
 
+    from typing import get_args
+
+    from costlab.traced.functions import FROM_FUNCTION
+
     op_classes = {cls for _, cls in inspect.getmembers(ops, inspect.isclass)
                   if issubclass(cls, ops.Op) and cls not in (ops.Op, ops.Join) and not cls.__name__.startswith("_")}
-    assert op_classes == set(bridge.TO_TORCH)
+    graph_ops = set(get_args(ops.AnyOp))
+    assert graph_ops == set(bridge.TO_TORCH)  # every op a costlab graph holds can be built
+    assert op_classes == graph_ops | set(get_args(ops.TracedOp))
+    # every op a traced model can run comes out of some torch function's call (traced/functions.py)
+    import torch
+
+    made = set()
+    for func, make in FROM_FUNCTION.items():
+        made.add(make.__qualname__.split(".")[0])
+    assert {"_conv", "_conv_transpose", "_linear", "_product", "_einsum", "_attention", "_norm", "_interpolate",
+            "_pool", "_activation", "_grid_sample"} <= made
+    del torch
     assert set(bridge.ACTIVATION_MODULES) == set(ACTIVATIONS)
     samples = [ops.Conv2d(8, 16, (3, 3), (2, 2), (1, 1), groups=4, bias=True), ops.Linear(10, 4, bias=False),
                ops.BatchNorm2d(8, affine=False), *(ops.Activation(a) for a in ACTIVATIONS),
@@ -136,6 +151,6 @@ def test_bridge_covers_every_op_both_ways():
                ops.MaxPool2d(3, 2, 0, functional=True), ops.AvgPool2d(3, 1, 1, functional=True),
                ops.AvgPool2d(2, 2, 0), ops.Activation("relu", functional=True), ops.ChannelShuffle(4), ops.Flatten()]
     for op in samples:  # an op built as a module reads back as the same op
-        assert bridge.op_of(bridge.module_for(op)) == op
+        assert bridge.op_of(bridge.module_for(op).eval()) == op
     for op in (ops.Add(), ops.Mul(), ops.Concat(), ops.Split((2, 2))):
         assert bridge.function_for(op) is not None
