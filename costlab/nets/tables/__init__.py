@@ -7,10 +7,10 @@ and one line below.
 from __future__ import annotations
 
 from ..model import Arch
-from . import efficientnet, mobilenet, resnet, shufflenet
+from . import efficientnet, inception, mobilenet, resnet, shufflenet
 from .rules import RULE_PRESETS
 
-ARCHS: dict[str, Arch] = {a.name: a for family in (mobilenet, efficientnet, resnet, shufflenet)
+ARCHS: dict[str, Arch] = {a.name: a for family in (mobilenet, efficientnet, resnet, shufflenet, inception)
                           for a in family.ARCHS}
 
 # the built-ins torchvision also has (same layer order, same parameter count)
