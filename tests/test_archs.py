@@ -16,6 +16,11 @@ torchvision = pytest.importorskip("torchvision")
 
 from conftest import flop_counter_macs, n_params  # noqa: E402
 
+# families proven in their own test file (tests/test_classic_shufflenet_inception.py); the tests here cover the rest
+OWN_FILE_FAMILIES = {"shufflenet_v2", "googlenet", "inception_v3"}
+COVERED_HERE = tuple(n for n in ARCHS if ARCHS[n].family not in OWN_FILE_FAMILIES)
+TORCHVISION_HERE = tuple(n for n in TORCHVISION_NAMES if n in COVERED_HERE)
+
 # native resolutions from the papers (EfficientNet Table/section 3.3; EfficientNetV2 eval sizes via torchvision)
 NATIVE = {"efficientnet_b0": 224, "efficientnet_b1": 240, "efficientnet_b2": 260, "efficientnet_b3": 300,
           "efficientnet_b4": 380, "efficientnet_b5": 456, "efficientnet_b6": 528, "efficientnet_b7": 600,
@@ -37,12 +42,13 @@ _params = n_params
 def test_torchvision_names_cover_the_issue():
     expected = {"mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "mnasnet0_5", "mnasnet0_75",
                 "mnasnet1_0", "mnasnet1_3", *(f"efficientnet_b{i}" for i in range(8)),
-                "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l", "resnet50", "resnext50_32x4d"}
+                "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l", "resnet50", "resnext50_32x4d",
+                *(f"shufflenet_v2_x{w}" for w in ("0_5", "1_0", "1_5", "2_0")), "googlenet", "inception_v3"}
     assert set(TORCHVISION_NAMES) == expected
     assert set(TORCHVISION_NAMES) <= set(torchvision.models.list_models())
 
 
-@pytest.mark.parametrize("name", TORCHVISION_NAMES)
+@pytest.mark.parametrize("name", TORCHVISION_HERE)
 def test_matches_torchvision_params_and_flop_counter(name):
     model = _meta_model(name)
     for resolution in sorted({224, NATIVE.get(name, 224)}):
@@ -52,7 +58,7 @@ def test_matches_torchvision_params_and_flop_counter(name):
     assert ARCHS[name].resolution == NATIVE.get(name, 224)
 
 
-@pytest.mark.parametrize("name", TORCHVISION_NAMES)
+@pytest.mark.parametrize("name", TORCHVISION_HERE)
 def test_layer_order_matches_torchvision_forward(name):
     """The conv/linear layers run in torchvision's order with the same shapes (what the trace cross-check relies on)."""
     model = _meta_model(name)
@@ -81,7 +87,7 @@ def test_layer_order_matches_torchvision_forward(name):
     assert ours == seen
 
 
-@pytest.mark.parametrize("name", TORCHVISION_NAMES)
+@pytest.mark.parametrize("name", TORCHVISION_HERE)
 def test_torchvision_recorded_metadata(name):
     """num_params exactly; _ops (GFLOPS, really GMACs) to its 3 printed decimals at the weights' crop size."""
     weights = torchvision.models.get_model_weights(name).DEFAULT
@@ -102,7 +108,7 @@ def test_built_module_has_torchvision_params_and_macs(name):
     assert _traced_macs(built, 224) == analyze_arch(name, resolution=224).macs
 
 
-@pytest.mark.parametrize("name", list(ARCHS))
+@pytest.mark.parametrize("name", COVERED_HERE)
 def test_built_module_names_are_row_names(name):
     """Every built-in's nn.Module names each leaf as its analytic row (ResNet's downsample included), and its
     own trace by FlopCounterMode agrees row by row, names checked."""

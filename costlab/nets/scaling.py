@@ -38,6 +38,7 @@ def scale_size_round(size: int, rho: float) -> int:
 WIDTH_RULES = {
     "floor": "int(c * alpha) (MobileNetV1)",
     "divisible8": "make_divisible(c * alpha, 8) (MobileNetV2/V3, MnasNet, EfficientNet)",
+    "divisible2": "make_divisible(c * alpha, 2): even, as ShuffleNetV2's channel halves need (ShuffleNetV2)",
 }
 EXPAND_RULES = {
     "round": "int(round(cin * t)) (MobileNetV2)",
@@ -77,7 +78,7 @@ class Rules:
         """Output channels of a layer declared with c channels, at width multiplier width."""
         if self.width == "floor":
             return scale_channels_floor(c, width)
-        return make_divisible(c * width, 8)
+        return make_divisible(c * width, 2 if self.width == "divisible2" else 8)
 
     def expanded(self, cin: int, t: float) -> int:
         """Channels of the expanded (hidden) layer of an inverted residual with input cin, ratio t."""

@@ -14,8 +14,8 @@ from .index import index_files
 from .markdown import CHART_DIR
 from .model import model_files
 
-# families that are not built from depthwise-separable / MBConv blocks stay out of the index
-NON_MBCONV_FAMILIES = frozenset({"resnet"})
+# the index covers the MobileNet / MnasNet / EfficientNet families (MBConv and depthwise-separable blocks)
+NON_MBCONV_FAMILIES = frozenset({"resnet", "shufflenet_v2", "googlenet", "inception_v3"})
 
 
 def mbconv_models() -> list[str]:

@@ -12,6 +12,8 @@ MNASNET_RULES = Rules(width="divisible8", expand="multiply", act="relu")
 EFFICIENTNET_RULES = Rules(width="divisible8", expand="divisible8", act="silu", se="input/4", se_act="silu",
                            se_gate="sigmoid")
 RESNET_RULES = Rules(width="divisible8", act="relu")
+SHUFFLENET_V2_RULES = Rules(width="divisible2", act="relu")
+INCEPTION_RULES = Rules(width="floor", act="relu")
 
 RULE_PRESETS = {
     "mobilenet_v1": MOBILENET_V1_RULES,
@@ -20,4 +22,6 @@ RULE_PRESETS = {
     "mnasnet": MNASNET_RULES,
     "efficientnet": EFFICIENTNET_RULES,
     "resnet": RESNET_RULES,
+    "shufflenet_v2": SHUFFLENET_V2_RULES,
+    "inception": INCEPTION_RULES,
 }
