@@ -15,7 +15,7 @@ from .markdown import CHART_DIR
 from .model import model_files
 
 # families that are not built from depthwise-separable / MBConv blocks stay out of the index
-NON_MBCONV_FAMILIES = frozenset({"resnet"})
+NON_MBCONV_FAMILIES = frozenset({"resnet", "densenet", "squeezenet"})
 
 
 def mbconv_models() -> list[str]:

@@ -7,10 +7,11 @@ and one line below.
 from __future__ import annotations
 
 from ..model import Arch
-from . import efficientnet, mobilenet, resnet
+from . import densenet, efficientnet, mobilenet, resnet, squeezenet
 from .rules import RULE_PRESETS
 
-ARCHS: dict[str, Arch] = {a.name: a for family in (mobilenet, efficientnet, resnet) for a in family.ARCHS}
+ARCHS: dict[str, Arch] = {a.name: a for family in (mobilenet, efficientnet, resnet, densenet, squeezenet)
+                        for a in family.ARCHS}
 
 # the built-ins torchvision also has (same layer order, same parameter count)
 TORCHVISION_NAMES = tuple(name for name in ARCHS if not name.startswith("mobilenet_v1"))

@@ -12,6 +12,9 @@ MNASNET_RULES = Rules(width="divisible8", expand="multiply", act="relu")
 EFFICIENTNET_RULES = Rules(width="divisible8", expand="divisible8", act="silu", se="input/4", se_act="silu",
                            se_gate="sigmoid")
 RESNET_RULES = Rules(width="divisible8", act="relu")
+# growth rates need not be multiples of 8 (the paper's CIFAR nets grow by 12), so alpha floors: int(k * alpha)
+DENSENET_RULES = Rules(width="floor", act="relu")
+SQUEEZENET_RULES = Rules(width="divisible8", act="relu")  # every SqueezeNet width is a multiple of 8
 
 RULE_PRESETS = {
     "mobilenet_v1": MOBILENET_V1_RULES,
@@ -20,4 +23,6 @@ RULE_PRESETS = {
     "mnasnet": MNASNET_RULES,
     "efficientnet": EFFICIENTNET_RULES,
     "resnet": RESNET_RULES,
+    "densenet": DENSENET_RULES,
+    "squeezenet": SQUEEZENET_RULES,
 }
