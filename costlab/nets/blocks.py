@@ -87,17 +87,32 @@ def fused_mbconv(name: str, cin: int, cout: int, kernel: int, stride: int, expan
     return _maybe_residual(name, children, cin, cout, stride, residual)
 
 
+def downsample(cin: int, cout: int, stride: int) -> Optional[Seq]:
+    """ResNet's projection shortcut, 1x1 conv (stride) -> BatchNorm2d: cin*cout + 2*cout params; None (the identity)
+    when the block keeps both the size and the channels."""
+    if stride == 1 and cin == cout:
+        return None
+    return seq("downsample", conv("conv", cin, cout, 1, stride), Layer("bn", BatchNorm2d(cout)))
+
+
 def bottleneck(name: str, cin: int, width: int, cout: int, stride: int = 1, groups: int = 1, act: str = "relu",
                kernel: int = 3) -> Seq:
     """ResNet/ResNeXt bottleneck: 1x1 reduce -> kxk (stride, groups) -> 1x1 expand, + projected shortcut, then ReLU."""
-    shortcut = None
-    if stride != 1 or cin != cout:
-        shortcut = seq("downsample", conv("conv", cin, cout, 1, stride), Layer("bn", BatchNorm2d(cout)))
     body = Residual("block", (
         conv_bn_act("reduce", cin, width, 1, act=act),
         conv_bn_act("conv3", width, width, kernel, stride, groups=groups, act=act),
         conv_bn_act("expand", width, cout, 1, act=None),
-    ), shortcut)
+    ), downsample(cin, cout, stride))
+    return seq(name, body, Layer("act", Activation(act)))
+
+
+def basic_block(name: str, cin: int, cout: int, stride: int = 1, act: str = "relu", kernel: int = 3) -> Seq:
+    """ResNet-18/34's basic block: kxk (stride) -> BN -> act -> kxk -> BN, + projected shortcut, then act;
+    k^2*cin*cout + k^2*cout^2 + 4*cout params without the shortcut."""
+    body = Residual("block", (
+        conv_bn_act("conv1", cin, cout, kernel, stride, act=act),
+        conv_bn_act("conv2", cout, cout, kernel, act=None),
+    ), downsample(cin, cout, stride))
     return seq(name, body, Layer("act", Activation(act)))
 
 

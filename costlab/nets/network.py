@@ -25,7 +25,8 @@ def stride_steps(arch: Arch) -> list[tuple[str, Optional[int], str, str, int]]:
         if arch.stem.maxpool:
             steps.append(("stem", None, "maxpool", "the stem's max pool (stride 2)", 2))
     for i, stage in enumerate(arch.stages):
-        steps.append(("stages", i, "stride", f"stride {stage.stride}", stage_kind(stage.block).stride(stage)))
+        factor = stage_kind(stage.block).stride(stage)  # a kind may fix its stride (DenseNet's transition: 2)
+        steps.append(("stages", i, "stride", f"stride {factor}", factor))
     return steps
 
 

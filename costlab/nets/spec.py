@@ -7,8 +7,8 @@ where it can be found, the line. Layout (see specs/examples/)::
     family = "custom"             # optional label
     resolution = 160              # required: the native input size
     rules = "efficientnet"        # a preset (mobilenet_v1, mobilenet_v2, mobilenet_v3, mnasnet, efficientnet,
-                                  # resnet, shufflenet_v2, inception) or a [rules] table: preset = ..., plus any
-                                  # Rules field to override
+                                  # resnet, densenet, squeezenet, shufflenet_v2, inception) or a [rules] table:
+                                  # preset = ..., plus any Rules field to override
     width_mult = 1.0              # optional; depth_mult, in_channels likewise
     [stem]        channels, kernel, stride, act, maxpool
     [[stages]]    block, channels, repeats, stride, kernel, expand, expanded, se, act, groups

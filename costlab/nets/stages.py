@@ -73,17 +73,22 @@ def stage_kind(name: str) -> Optional[StageKind]:
     return STAGE_KINDS.get(name)
 
 
+def block_count(ctx: StageContext) -> int:
+    """Blocks in the stage: ceil(repeats x depth multiplier) (EfficientNet's rule), at most MAX_REPEATS."""
+    repeats = round_repeats(ctx.stage.repeats, ctx.depth_mult)
+    if repeats > MAX_REPEATS:
+        raise StageError(f"{ctx.stage.repeats} repeats x depth {ctx.depth_mult:g} gives {repeats:,} blocks; at "
+                         f"most {MAX_REPEATS:,} per stage", "repeats")
+    return repeats
+
+
 def repeated(block: Callable[[str, StageContext, int, int], Node]) -> Callable[[StageContext], tuple[Node, int]]:
     """A stage of `repeats` blocks (times the depth multiplier): the first maps cin -> cout and takes the stride,
     the rest map cout -> cout at stride 1 and, being identical, are built once and reused."""
 
     def build(ctx: StageContext) -> tuple[Node, int]:
-        repeats = round_repeats(ctx.stage.repeats, ctx.depth_mult)
-        if repeats > MAX_REPEATS:
-            raise StageError(f"{ctx.stage.repeats} repeats x depth {ctx.depth_mult:g} gives {repeats:,} blocks; at "
-                             f"most {MAX_REPEATS:,} per stage", "repeats")
         blocks: list[Node] = []
-        for j in range(repeats):
+        for j in range(block_count(ctx)):
             if j >= 2:  # blocks after the first two repeat block 1 exactly (cin == cout, stride 1): reuse it
                 blocks.append(replace(blocks[1], name=str(j)))
             else:

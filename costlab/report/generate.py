@@ -15,7 +15,7 @@ from .markdown import CHART_DIR
 from .model import model_files
 
 # the index covers the MobileNet / MnasNet / EfficientNet families (MBConv and depthwise-separable blocks)
-NON_MBCONV_FAMILIES = frozenset({"resnet", "shufflenet_v2", "googlenet", "inception_v3"})
+NON_MBCONV_FAMILIES = frozenset({"resnet", "densenet", "squeezenet", "shufflenet_v2", "googlenet", "inception_v3"})
 
 
 def mbconv_models() -> list[str]:

@@ -41,12 +41,17 @@ class SpatialMean(Op):
 
 
 def pool_output_size(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> int:
-    """PyTorch's pooling rule: conv_output_size, rounded up with ceil_mode, but never starting a window in the padding."""
-    out = conv_output_size(size, kernel, stride, padding, 1)
-    if ceil_mode and (size + 2 * padding - kernel) % stride:
-        out += 1
-        if (out - 1) * stride >= size + padding:
-            out -= 1
+    """PyTorch's pooling rule: conv_output_size; with ceil_mode floor((size + 2p - k + s - 1) / s) + 1, one less if the
+    last window would start in the right padding. A ceil_mode window may overhang the input (PyTorch clips it), so
+    the kernel may exceed the padded input by up to s - 1 (SqueezeNet's last 3x3/2 pool on a 2x2 map gives 1x1)."""
+    if not ceil_mode:
+        return conv_output_size(size, kernel, stride, padding, 1)
+    span = size + 2 * padding - kernel + stride - 1
+    require(span >= 0, f"pool kernel {kernel} is larger than the padded input {size}+2*{padding} by more than "
+                       f"stride - 1 = {stride - 1}")
+    out = span // stride + 1
+    if (out - 1) * stride >= size + padding:
+        out -= 1
     return out
 
 

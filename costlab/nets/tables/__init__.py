@@ -7,10 +7,11 @@ and one line below.
 from __future__ import annotations
 
 from ..model import Arch
-from . import efficientnet, inception, mobilenet, resnet, shufflenet
+from . import densenet, efficientnet, inception, mobilenet, resnet, shufflenet, squeezenet
 from .rules import RULE_PRESETS
 
-ARCHS: dict[str, Arch] = {a.name: a for family in (mobilenet, efficientnet, resnet, shufflenet, inception)
+ARCHS: dict[str, Arch] = {a.name: a for family in (mobilenet, efficientnet, resnet, densenet, squeezenet,
+                                                    shufflenet, inception)
                           for a in family.ARCHS}
 
 # the built-ins torchvision also has (same layer order, same parameter count)

@@ -14,6 +14,9 @@ EFFICIENTNET_RULES = Rules(width="divisible8", expand="divisible8", act="silu", 
 RESNET_RULES = Rules(width="divisible8", act="relu")
 SHUFFLENET_V2_RULES = Rules(width="divisible2", act="relu")
 INCEPTION_RULES = Rules(width="floor", act="relu")
+# growth rates need not be multiples of 8 (the paper's CIFAR nets grow by 12), so alpha floors: int(k * alpha)
+DENSENET_RULES = Rules(width="floor", act="relu")
+SQUEEZENET_RULES = Rules(width="divisible8", act="relu")  # every SqueezeNet width is a multiple of 8
 
 RULE_PRESETS = {
     "mobilenet_v1": MOBILENET_V1_RULES,
@@ -24,4 +27,6 @@ RULE_PRESETS = {
     "resnet": RESNET_RULES,
     "shufflenet_v2": SHUFFLENET_V2_RULES,
     "inception": INCEPTION_RULES,
+    "densenet": DENSENET_RULES,
+    "squeezenet": SQUEEZENET_RULES,
 }
