@@ -24,11 +24,13 @@ COLUMNS = ["params", "macs", "flops"]
 
 
 def arch(name: Any, alpha: Optional[float] = None, resolution: Optional[int] = None, rho: Optional[float] = None,
-         depth: Optional[float] = None, convention: str = DEFAULT_CONVENTION, batch: int = 1) -> Analysis:
-    """A built-in architecture, a TOML file or an Arch, analysed: totals and one Row per layer."""
+         depth: Optional[float] = None, convention: str = DEFAULT_CONVENTION, batch: int = 1,
+         width_rule: Optional[str] = None) -> Analysis:
+    """A built-in architecture, a TOML file or an Arch, analysed: totals and one Row per layer. width_rule: how
+    alpha applies, 'torchvision' or 'paper' (None: the architecture's own); the Analysis names it."""
     from .nets.registry import analyze_arch
 
-    return analyze_arch(name, alpha, resolution, rho, convention, batch, depth)
+    return analyze_arch(name, alpha, resolution, rho, convention, batch, depth, width_rule)
 
 
 def layers(name: Any, **settings):
@@ -66,13 +68,15 @@ def compare(kinds: Sequence[str], cin: int, cout: int, kernel: int = 3, size: in
     return pd.DataFrame.from_records([r.to_dict() for r in compare_kinds(list(kinds), setting)]).set_index("name")
 
 
-def sweep(name: Any, alphas: Sequence[float], resolutions: Sequence[int], convention: str = DEFAULT_CONVENTION):
+def sweep(name: Any, alphas: Sequence[float], resolutions: Sequence[int], convention: str = DEFAULT_CONVENTION,
+          width_rule: Optional[str] = None):
     """params, macs, flops for every (alpha, resolution): a DataFrame with one row per point."""
     import pandas as pd
 
     from .nets.registry import sweep as sweep_points
 
-    return pd.DataFrame.from_records([p.to_dict() for p in sweep_points(name, alphas, resolutions, convention)])
+    points = sweep_points(name, alphas, resolutions, convention, width_rule)
+    return pd.DataFrame.from_records([p.to_dict() for p in points])
 
 
 def list_archs():
@@ -96,8 +100,9 @@ def count(model: Any, input: Sequence[int], convention: Optional[str] = None, tr
     return analyze_instance(model, dims, tracer, convention)
 
 
-def build(name: Any, alpha: Optional[float] = None, resolution: Optional[int] = None, rho: Optional[float] = None):
+def build(name: Any, alpha: Optional[float] = None, resolution: Optional[int] = None, rho: Optional[float] = None,
+          width_rule: Optional[str] = None):
     """The architecture as a real torch.nn.Module whose module names are the layer names; needs torch."""
     from .traced.build import build_arch
 
-    return build_arch(name, alpha, resolution, rho)
+    return build_arch(name, alpha, resolution, rho, width_rule)

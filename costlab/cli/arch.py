@@ -7,9 +7,9 @@ import click
 from ..core.checks import MAX_SIZE, multiplier, positive_int
 from ..errors import CostlabError, require
 from ..io.render import dims_text, emit, grouped_int, humanize, percent
-from ..nets.registry import analyze_arch, get_arch, list_archs
+from ..nets.registry import analyze_arch, get_arch, list_archs, with_width_rule
 from ..nets.registry import sweep as sweep_points
-from .options import chart_option, convention_option, format_option, output
+from .options import chart_option, convention_option, format_option, output, width_rule_option
 
 
 def _plots():
@@ -29,23 +29,26 @@ def _blank_zero(n: int) -> str:
 @click.option("--rho", type=float, default=None, help="Resolution multiplier: R = round(rho * native).")
 @click.option("--depth", type=float, default=None,
               help="Depth multiplier, relative to the variant's own: repeats per stage = ceil(n * depth).")
+@width_rule_option
 @convention_option
 @click.option("--by", "by", type=click.Choice(["layer", "stage", "type"]), default="layer", show_default=True,
               help="One row per layer, per stage, or per layer type.")
 @format_option
 @click.option("--batch", type=int, default=1, show_default=True, help="Batch size (MACs scale, params do not).")
 @chart_option(help="Also draw MACs per layer, coloured by layer type, to FILE.png|.svg.")
-def arch(name, alpha, resolution, rho, depth, convention, by, fmt, batch, chart):
+def arch(name, alpha, resolution, rho, depth, width_rule, convention, by, fmt, batch, chart):
     """Whole-network cost: per-layer rows, totals, and the share of each layer type.
 
     Example: costlab arch mobilenet_v1 --alpha 0.75 --resolution 192
     """
-    analysis = analyze_arch(name, alpha, resolution, rho, convention, batch, depth)
+    analysis = analyze_arch(name, alpha, resolution, rho, convention, batch, depth, width_rule)
     data = analysis.to_dict()
     by_type = analysis.grouped("type")
     if by != "layer":
         data["groups"] = [g.to_dict() for g in analysis.grouped(by)]
-    head = (f"{analysis.name}: input {analysis.batch}x{analysis.input_shape}, alpha {data['alpha']:g}, "
+    rule = (f" (width rule {analysis.width_rule})"  # said whenever a width multiplier or rule was asked for
+            if alpha is not None or width_rule is not None or analysis.width_rule != "torchvision" else "")
+    head = (f"{analysis.name}: input {analysis.batch}x{analysis.input_shape}, alpha {data['alpha']:g}{rule}, "
             f"convention {convention}")
     totals = (f"total: {grouped_int(analysis.params)} params ({humanize(analysis.params)}), "
               f"{grouped_int(analysis.macs)} MACs ({humanize(analysis.macs)}), "
@@ -102,16 +105,17 @@ def _positive_list(text: str, what: str, kind: type) -> list:
 @click.option("--alpha", "alphas", default="0.25,0.5,0.75,1.0", show_default=True, help="Width multipliers, comma-separated.")
 @click.option("--resolution", "resolutions", default=None,
               help="Input sizes, comma-separated  [default: the model's native resolution x 4/7 .. 8/7, as in reports].")
+@width_rule_option
 @convention_option
 @format_option
 @chart_option(help="Also draw MACs and params against alpha and resolution to FILE.png|.svg.")
-def sweep(name, alphas, resolutions, convention, fmt, chart):
+def sweep(name, alphas, resolutions, width_rule, convention, fmt, chart):
     """alpha x resolution grid of params, MACs and FLOPs.
 
     Example: costlab sweep mobilenet_v1 --alpha 0.25,0.5,0.75,1.0 --resolution 128,160,192,224
     """
     alpha_list = _positive_list(alphas, "--alpha", float)
-    arch_ = get_arch(name)
+    arch_ = with_width_rule(get_arch(name), width_rule)
     if resolutions is None:
         from ..nets.registry import resolutions_around
 
@@ -123,7 +127,8 @@ def sweep(name, alphas, resolutions, convention, fmt, chart):
     display = [("alpha", "alpha", lambda a: f"{a:g}"), ("resolution", "resolution", str),
                ("params", "params", grouped_int), ("macs", "MACs", grouped_int), ("flops", "FLOPs", grouped_int)]
     text = emit(fmt, rows, display)
-    output(f"{arch_.name}, convention {convention}\n\n{text}" if fmt == "table" else text,
+    heading = f"{arch_.name}, width rule {arch_.rules.width_rule}, convention {convention}"
+    output(f"{heading}\n\n{text}" if fmt == "table" else text,
            (chart, lambda: _plots().sweep_figure(points, f"{arch_.name}: cost over width multiplier alpha and input "
                                                          f"resolution")))
 

@@ -58,3 +58,9 @@ def output(text: str, *charts: Chart) -> None:
 
 convention_option = click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
                                   show_default=True, help="Counting rules for MACs.")
+
+width_rule_option = click.option(
+    "--width-rule", "width_rule", type=click.Choice(["torchvision", "paper"]), default=None,
+    help="How --alpha applies to the table: torchvision (each width scaled) or paper (MobileNetV3's Table 3, "
+         "as timm builds it: expansions from the scaled input, the classifier's hidden width kept) "
+         "[default: the architecture's own, torchvision for the built-ins].")

@@ -50,6 +50,7 @@ class Analysis(Priced):
     output_shape: Shape
     batch: int = 1
     alpha: Optional[float] = None
+    width_rule: Optional[str] = None  # how alpha applied to an architecture's table ('torchvision', 'paper')
 
     @property
     def resolution(self) -> int:
@@ -81,10 +82,12 @@ class Analysis(Priced):
         return [row_dict(r, self.batch) for r in self.rows]
 
     def to_dict(self) -> dict:
-        """The JSON shape of `costlab arch`: name, resolution, alpha, convention, batch, totals, layers."""
-        return {"name": self.name, "resolution": self.resolution, "alpha": self.alpha, "convention": self.convention,
-                "batch": self.batch, "params": self.params, "macs": self.macs, "flops": self.flops,
-                "layers": self.row_dicts()}
+        """The JSON shape of `costlab arch`: name, resolution, alpha, width_rule (an architecture's), convention,
+        batch, totals, layers."""
+        rule = {} if self.width_rule is None else {"width_rule": self.width_rule}
+        return {"name": self.name, "resolution": self.resolution, "alpha": self.alpha, **rule,
+                "convention": self.convention, "batch": self.batch, "params": self.params, "macs": self.macs,
+                "flops": self.flops, "layers": self.row_dicts()}
 
     def frame(self):
         """The rows as a pandas DataFrame: name, stage, type, op, input/output shape, kernel, stride, groups,

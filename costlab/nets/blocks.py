@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..core.graph import Cell, Gate, Layer, Node, Residual, Seq, Wire, branches, seq
+from ..core.graph import Cell, Gate, Layer, Node, Residual, Seq, Wire, branches, seq, split
 from ..core.ops import (Activation, AdaptiveAvgPool2d, Add, AvgPool2d, BatchNorm2d, Concat, Conv2d, Flatten, Linear,
-                        MaxPool2d)
+                        MaxPool2d, SpatialMean)
 from ..core.shapes import as_pair, same_padding, same_padding_end
+from .scaling import split_channels
 
 
 def conv(name: str, cin: int, cout: int, kernel=3, stride=1, groups: int = 1, bias: bool = False,
@@ -37,6 +38,25 @@ def conv_bn_act(name: str, cin: int, cout: int, kernel=3, stride=1, groups: int 
     )
 
 
+def mixed_conv(name: str, cin: int, cout: int, kernels: tuple[int, ...], stride=1, depthwise: bool = False) -> Node:
+    """MixConv (Tan & Le 2019) as timm's MixedConv2d: input and output channels split into len(kernels) groups
+    (split_channels: equal, the remainder to the first), group i through its own k_i x k_i conv named str(i)
+    (depthwise, or a full conv of its group), concatenated. Params sum_i k_i^2 c_i (depthwise) or sum_i k_i^2 c_i o_i;
+    MACs the params times Hout * Wout. The split and the concat are torch.split / torch.cat in the forward. One kernel
+    is a plain conv (groups = cin when depthwise)."""
+    if len(kernels) == 1:
+        return conv(name, cin, cout, kernels[0], stride, groups=cin if depthwise else 1)
+    ins, outs = split_channels(cin, len(kernels)), split_channels(cout, len(kernels))
+    parts = tuple(conv(str(i), c, o, k, stride, groups=c if depthwise else 1)
+                  for i, (k, c, o) in enumerate(zip(kernels, ins, outs)))
+    return split(name, ins, parts)
+
+
+def _bn_act(name: str, conv_node: Node, cout: int, act: Optional[str]) -> Seq:
+    """conv_node -> BatchNorm2d -> activation (none when act is None)."""
+    return seq(name, conv_node, Layer("bn", BatchNorm2d(cout)), Layer("act", Activation(act)) if act else None)
+
+
 def depthwise_separable(name: str, cin: int, cout: int, kernel=3, stride=1, act: Optional[str] = "relu",
                         bn: bool = True, bias: bool = False, padding=None) -> Seq:
     """kxk depthwise (groups = cin) then 1x1 pointwise: k^2*M + M*N weights instead of k^2*M*N."""
@@ -47,10 +67,12 @@ def depthwise_separable(name: str, cin: int, cout: int, kernel=3, stride=1, act:
     )
 
 
-def squeeze_excitation(name: str, channels: int, squeeze: int, act: str = "relu", gate: str = "sigmoid") -> Gate:
-    """x * gate(fc2(act(fc1(avgpool(x))))), fc1/fc2 being 1x1 convs with bias: 2*C*S + C + S params."""
+def squeeze_excitation(name: str, channels: int, squeeze: int, act: str = "relu", gate: str = "sigmoid",
+                       pool: str = "adaptive") -> Gate:
+    """x * gate(fc2(act(fc1(avgpool(x))))), fc1/fc2 being 1x1 convs with bias: 2*C*S + C + S params. pool 'mean':
+    the global pool is x.mean((2, 3)) in the block's forward (timm's SqueezeExcite), not a module."""
     return Gate(name, (
-        Layer("avgpool", AdaptiveAvgPool2d()),
+        Layer("avgpool", SpatialMean(keepdim=True) if pool == "mean" else AdaptiveAvgPool2d()),
         conv("fc1", channels, squeeze, 1, bias=True),
         Layer("act", Activation(act)),
         conv("fc2", squeeze, channels, 1, bias=True),
@@ -58,17 +80,24 @@ def squeeze_excitation(name: str, channels: int, squeeze: int, act: str = "relu"
     ))
 
 
-def mbconv(name: str, cin: int, cout: int, kernel: int, stride: int, expanded: int, se_channels: int = 0,
-           act: str = "relu6", se_act: str = "relu", se_gate: str = "sigmoid", residual: Optional[bool] = None) -> Node:
+def mbconv(name: str, cin: int, cout: int, kernel: "int | tuple[int, ...]", stride: int, expanded: int,
+           se_channels: int = 0, act: str = "relu6", se_act: str = "relu", se_gate: str = "sigmoid",
+           residual: Optional[bool] = None, expand_groups: int = 1, project_groups: int = 1,
+           se_pool: str = "adaptive") -> Node:
     """Inverted residual: [1x1 expand] -> kxk depthwise -> [SE] -> 1x1 linear project, + x when stride 1 and cin == cout.
 
     The expand conv is left out when expanded == cin (expansion ratio 1), as in MobileNetV2/V3 and EfficientNet.
+    A tuple of kernels makes the depthwise conv a mixed one (mixed_conv, MixNet), and expand_groups / project_groups
+    > 1 split a 1x1 conv into that many equal channel groups (MixNet's a1.1 / p1.1: a 1x1 MixConv): params
+    cin*expanded/g_e + k^2*expanded + expanded*cout/g_p (+ BatchNorms and SE).
     """
+    kernels = kernel if isinstance(kernel, tuple) else (kernel,)
     children = [
-        conv_bn_act("expand", cin, expanded, 1, act=act) if expanded != cin else None,
-        conv_bn_act("dw", expanded, expanded, kernel, stride, groups=expanded, act=act),
-        squeeze_excitation("se", expanded, se_channels, se_act, se_gate) if se_channels else None,
-        conv_bn_act("project", expanded, cout, 1, act=None),
+        _bn_act("expand", mixed_conv("conv", cin, expanded, (1,) * expand_groups), expanded, act)
+        if expanded != cin else None,
+        _bn_act("dw", mixed_conv("conv", expanded, expanded, kernels, stride, depthwise=True), expanded, act),
+        squeeze_excitation("se", expanded, se_channels, se_act, se_gate, se_pool) if se_channels else None,
+        _bn_act("project", mixed_conv("conv", expanded, cout, (1,) * project_groups), cout, None),
     ]
     return _maybe_residual(name, children, cin, cout, stride, residual)
 

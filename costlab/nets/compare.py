@@ -15,7 +15,7 @@ from ..core.graph import Node, Seq
 from ..core.shapes import Shape
 from ..errors import CostlabError, require
 from .blocks import bottleneck, conv, fused_mbconv, mbconv, stacked_convs
-from .scaling import scale_channels_floor, scale_size_round
+from .scaling import scale_channels_floor, scale_size_round, squeeze_of_input
 from .seed_kinds import CARDINALITY, LAYERS, OPTION_FIELDS, REDUCTION, SEED_KINDS, check_option, kinds_using, \
     options_of, seed_graph
 
@@ -108,7 +108,7 @@ def kind_graph(kind: Kind, s: Setting) -> Node:
     if kind.base == "dwsep":
         return stacked_convs(kind.text, s.cin, s.cout, k, kind.repeats, s.stride, separable=True, bias=s.bias,
                              padding=s.padding)
-    se_channels = max(1, int(s.cin * s.se)) if s.se else 0
+    se_channels = squeeze_of_input(s.cin, s.se) if s.se else 0
     if kind.base == "mbconv":
         return mbconv(kind.text, s.cin, s.cout, k, s.stride, s.cin * s.expand, se_channels)
     if kind.base == "fused-mbconv":

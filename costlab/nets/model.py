@@ -4,8 +4,9 @@ network.py turns one into a graph. Every check names the key it is about, so a T
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 from ..core.checks import MAX_CHANNELS, MAX_KERNEL, MAX_REPEATS, MAX_SIZE, multiplier, nonnegative_int, positive_int
 from ..core.vocab import ACTIVATIONS
@@ -14,6 +15,7 @@ from .scaling import Rules, choice
 
 BLOCK_ALIASES = {"fused-mbconv": "fused_mbconv"}
 HEAD_SCALES = ("width", "width_at_least_1", "fixed")
+HIDDEN_SCALES = ("width", "fixed")
 POOLS = ("adaptive", "mean", "functional")
 
 
@@ -74,10 +76,12 @@ class Stage:
     channels: Optional[int] = None  # output channels (a pooling stage keeps its input's)
     repeats: int = 1
     stride: int = 1
-    kernel: int = 3
+    kernel: Union[int, tuple[int, ...]] = 3  # a tuple: MixConv's kernels, one per channel group (kinds that mix)
     expand: float = 1.0  # expansion ratio t (bottleneck: width = channels * expand)
     expanded: Optional[int] = None  # absolute expanded channels (MobileNetV3's "exp size"), scaled by width
-    se: bool = False
+    se: Union[bool, float] = False  # True: squeeze-excitation at the family's ratio (1/4); a number: that ratio
+    expand_groups: int = 1  # the 1x1 expand split into this many channel groups (MixNet's a1.1: 2)
+    project_groups: int = 1  # the 1x1 project likewise (MixNet's p1.1)
     act: Optional[str] = None
     groups: int = 1  # bottleneck 3x3 groups (ResNeXt)
     widths: tuple[int, ...] = ()  # branch widths of blocks with several branches (their order: the block's)
@@ -86,6 +90,7 @@ class Stage:
     bias: bool = False
     bn: bool = True
     functional: bool = False  # the activation (or pool) called as F.* in a forward, not as a module
+    first_act: bool = True  # the block starts with its activation (Xception's blocks, but the first)
 
     def __post_init__(self) -> None:
         from .stages import STAGE_KINDS, stage_kind
@@ -100,8 +105,11 @@ class Stage:
             _count(self, "channels", MAX_CHANNELS)
         _count(self, "repeats", MAX_REPEATS)
         _count(self, "stride", MAX_KERNEL)
-        _count(self, "kernel", MAX_KERNEL)
+        _checked("kernel", lambda: _kernel(self, kind))
         _count(self, "groups", MAX_CHANNELS)
+        _count(self, "expand_groups", MAX_CHANNELS)
+        _count(self, "project_groups", MAX_CHANNELS)
+        _checked("se", lambda: _se_ratio(self.se))
         _checked("expand", lambda: multiplier(self.expand, "expand"))
         if self.expanded is not None:
             _count(self, "expanded", MAX_CHANNELS)
@@ -109,13 +117,37 @@ class Stage:
             _checked("widths", lambda w=w: positive_int(w, "widths", MAX_CHANNELS))
         if self.padding is not None:
             _checked("padding", lambda: nonnegative_int(self.padding, "padding", MAX_KERNEL))
-        for key in ("se", "ceil", "bias", "bn", "functional"):
+        for key in ("ceil", "bias", "bn", "functional", "first_act"):
             _checked(key, lambda key=key: require(isinstance(getattr(self, key), bool),
                                                   f"{key} must be true or false, got {getattr(self, key)!r}"))
         _checked("act", lambda: _act(self.act, "act"))
         for key in unused_keys(self):
             raise ArchError(f"{key} does not apply to a {self.block!r} block (it takes: {', '.join(kind.keys)})",
                             key=key)
+
+
+def _kernel(stage: Stage, kind) -> None:
+    """An int, or (for a kind that mixes kernels) a list of odd ones, each group's 'same' padding then keeping the
+    same output size; stored as a tuple."""
+    if not isinstance(stage.kernel, (list, tuple)):
+        positive_int(stage.kernel, "kernel", MAX_KERNEL)
+        return
+    require(kind.mixed_kernel, f"a list of kernels (a mixed depthwise conv) applies to mbconv blocks, not to a "
+                               f"{stage.block!r} block")
+    require(len(stage.kernel) >= 1, "a list of kernels needs at least one")
+    for k in stage.kernel:
+        positive_int(k, "each kernel of the list", MAX_KERNEL)
+        require(k % 2 == 1, f"each kernel of a mixed conv must be odd, got {k} in {list(stage.kernel)}")
+    object.__setattr__(stage, "kernel", tuple(stage.kernel))
+
+
+def _se_ratio(se) -> None:
+    """true or false, or a squeeze ratio in (0, 1]."""
+    if isinstance(se, bool):
+        return
+    require(isinstance(se, (int, float)) and math.isfinite(se),
+            f"se must be true, false or a ratio from 0 to 1, got {se!r}")
+    require(0 < se <= 1, f"se ratio must be above 0 and at most 1, got {se!r}")
 
 
 def unused_keys(stage: Stage) -> list[str]:
@@ -149,6 +181,7 @@ class Head:
 class Classifier:
     classes: int = 1000
     hidden: tuple[int, ...] = ()  # hidden Linear widths, scaled by the width rule (MobileNetV3: 1280)
+    hidden_scale: str = "width"  # fixed: the width multiplier leaves the hidden widths as they are
     hidden_act: str = "relu"
     pool: str = "adaptive"  # adaptive: AdaptiveAvgPool2d + flatten; mean: x.mean([2, 3]) (MnasNet);
     # functional: F.adaptive_avg_pool2d + flatten in forward (MobileNetV2; only ptflops and thop tell it apart)
@@ -158,6 +191,7 @@ class Classifier:
         _count(self, "classes", MAX_CHANNELS)
         for h in self.hidden:
             _checked("hidden", lambda h=h: positive_int(h, "hidden", MAX_CHANNELS))
+        _checked("hidden_scale", lambda: choice(self.hidden_scale, HIDDEN_SCALES, "hidden_scale"))
         _checked("hidden_act", lambda: _act(self.hidden_act, "hidden_act"))
         _checked("pool", lambda: choice(self.pool, POOLS, "pool"))
 

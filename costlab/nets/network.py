@@ -60,8 +60,10 @@ def build_graph(arch: Arch, alpha: Optional[float] = None) -> Seq:
     rules = arch.rules
     parts: list[Node] = []
     cin = arch.in_channels
+    cin_table = arch.in_channels  # the same widths as the table gives them, for rules that read ratios off it
     if arch.stem is not None:
-        stem_c = _scaled(arch, alpha, arch.stem.channels, "the stem", "stem")
+        kept = rules.paper and width < rules.stem_kept_below  # timm's MobileNetV3 keeps its stem below 0.75
+        stem_c = arch.stem.channels if kept else _scaled(arch, alpha, arch.stem.channels, "the stem", "stem")
         stem = [
             conv("conv", arch.in_channels, stem_c, arch.stem.kernel, arch.stem.stride),
             Layer("bn", BatchNorm2d(stem_c)),
@@ -69,20 +71,23 @@ def build_graph(arch: Arch, alpha: Optional[float] = None) -> Seq:
             Layer("pool", MaxPool2d((3, 3), (2, 2), (1, 1))) if arch.stem.maxpool else None,
         ]
         parts.append(Seq("stem", tuple(p for p in stem if p is not None)))
-        cin = stem_c
+        cin, cin_table = stem_c, arch.stem.channels
     for i, stage in enumerate(arch.stages, 1):
         where = f"stage{i} (stages[{i - 1}])"
         kind = stage_kind(stage.block)
         cout = _scaled(arch, alpha, stage.channels, where, "stages", i - 1) if stage.channels else cin
         try:
-            node, cin = kind.build(StageContext(i, stage, cin, cout, width, rules, arch.depth_mult))
+            node, cin = kind.build(StageContext(i, stage, cin, cout, width, rules, arch.depth_mult, cin_table))
         except CostlabError as exc:
             detail = str(exc) if isinstance(exc, StageError) else f"{stage.block}: {exc}"
             raise ArchError(f"{where}: {detail}", "stages", i - 1, getattr(exc, "key", None), detail) from None
         parts.append(node)
+        cin_table = stage.channels or cin_table
     head = arch.head
     if head.channels is not None or head.per_input is not None:
-        if head.per_input is not None:
+        if head.per_input is not None and rules.paper:  # the head's table width, scaled as a layer of its own
+            hc = _scaled(arch, alpha, head.per_input * cin_table, "the head", "head", key="per_input")
+        elif head.per_input is not None:
             hc = head.per_input * cin
         elif head.scale == "fixed":
             hc = head.channels
@@ -102,8 +107,9 @@ def _classifier(arch: Arch, alpha: Optional[float], cin: int) -> Seq:
         parts: list[Node] = [Layer("pool", SpatialMean())]
     else:
         parts = [Layer("pool", AdaptiveAvgPool2d(functional=cls.pool == "functional")), Layer("flatten", Flatten())]
+    kept = cls.hidden_scale == "fixed" or arch.rules.paper  # the paper rule keeps the 1280-wide last layer
     for i, h in enumerate(cls.hidden, 1):
-        hw = _scaled(arch, alpha, h, f"classifier hidden layer {i}", "classifier", key="hidden")
+        hw = h if kept else _scaled(arch, alpha, h, f"classifier hidden layer {i}", "classifier", key="hidden")
         parts += [Layer(f"fc{i}", Linear(cin, hw)), Layer(f"act{i}", Activation(cls.hidden_act))]
         cin = hw
     if cls.fc:

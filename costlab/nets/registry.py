@@ -20,11 +20,11 @@ from ..core.shapes import Shape
 from ..errors import CostlabError, require
 from .model import Arch
 from .network import build_graph, total_stride, width_of
-from .scaling import scale_size_round
-from .tables import ARCHS, TORCHVISION_NAMES
+from .scaling import WIDTH_RULES, choice, scale_size_round
+from .tables import ARCHS, TIMM_NAMES, TORCHVISION_NAMES
 
-__all__ = ["ARCHS", "TORCHVISION_NAMES", "ArchInfo", "SweepPoint", "list_archs", "get_arch", "arch_graph",
-           "analyze_arch", "sweep"]
+__all__ = ["ARCHS", "TORCHVISION_NAMES", "TIMM_NAMES", "ArchInfo", "SweepPoint", "list_archs", "get_arch", "arch_graph",
+           "analyze_arch", "sweep", "with_width_rule"]
 
 ArchLike = Union[str, Path, Arch]
 
@@ -125,11 +125,20 @@ def check_resolution(arch: Arch, size: int, source: str = "") -> None:
                             f"so it needs at least {stride}")
 
 
+def with_width_rule(arch: Arch, width_rule: Optional[str]) -> Arch:
+    """arch with its width rule set to width_rule ('torchvision' or 'paper', scaling.WIDTH_RULES); None keeps its own."""
+    if width_rule is None or width_rule == arch.rules.width_rule:
+        return arch
+    choice(width_rule, WIDTH_RULES, "width rule")
+    return replace(arch, rules=replace(arch.rules, width_rule=width_rule))
+
+
 def arch_graph(name_or_toml_path: ArchLike, alpha: Optional[float] = None, resolution: Optional[int] = None,
-               rho: Optional[float] = None, depth: Optional[float] = None) -> Built:
+               rho: Optional[float] = None, depth: Optional[float] = None, width_rule: Optional[str] = None) -> Built:
     """The graph of an architecture at width alpha and depth multiplier depth (each times the variant's own), and
-    its input shape. Repeats per stage become ceil(n * depth_mult), EfficientNet's rule."""
-    arch = get_arch(name_or_toml_path)
+    its input shape. Repeats per stage become ceil(n * depth_mult), EfficientNet's rule. width_rule: how alpha
+    applies (scaling.WIDTH_RULES; None: the architecture's own, torchvision's for the built-ins)."""
+    arch = with_width_rule(get_arch(name_or_toml_path), width_rule)
     if alpha is not None:
         multiplier(alpha, "alpha")
     if depth is not None:
@@ -143,17 +152,18 @@ def arch_graph(name_or_toml_path: ArchLike, alpha: Optional[float] = None, resol
 
 def analyze_arch(name_or_toml_path: ArchLike, alpha: Optional[float] = None, resolution: Optional[int] = None,
                  rho: Optional[float] = None, convention: str = DEFAULT_CONVENTION, batch: int = 1,
-                 depth: Optional[float] = None) -> Analysis:
-    """Per-layer rows and totals of an architecture."""
+                 depth: Optional[float] = None, width_rule: Optional[str] = None) -> Analysis:
+    """Per-layer rows and totals of an architecture; the analysis names the width rule applied."""
     positive_int(batch, "batch", MAX_BATCH)
-    built = arch_graph(name_or_toml_path, alpha, resolution, rho, depth)
-    return analyze(built.node, built.input_shape, convention, built.arch.name, batch, built.alpha)
+    built = arch_graph(name_or_toml_path, alpha, resolution, rho, depth, width_rule)
+    analysis = analyze(built.node, built.input_shape, convention, built.arch.name, batch, built.alpha)
+    return replace(analysis, width_rule=built.arch.rules.width_rule)
 
 
 def sweep(name_or_toml_path: ArchLike, alphas: Sequence[float], resolutions: Sequence[int],
-          convention: str = DEFAULT_CONVENTION) -> list[SweepPoint]:
+          convention: str = DEFAULT_CONVENTION, width_rule: Optional[str] = None) -> list[SweepPoint]:
     """One point per (alpha, resolution): params, macs, flops. The graph is built once per alpha."""
-    arch = get_arch(name_or_toml_path)
+    arch = with_width_rule(get_arch(name_or_toml_path), width_rule)
     require(len(alphas) > 0 and len(resolutions) > 0, "a sweep needs at least one alpha and one resolution")
     points = []
     for alpha in alphas:

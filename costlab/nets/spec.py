@@ -7,13 +7,15 @@ where it can be found, the line. Layout (see specs/examples/)::
     family = "custom"             # optional label
     resolution = 160              # required: the native input size
     rules = "efficientnet"        # a preset (mobilenet_v1, mobilenet_v2, mobilenet_v3, mnasnet, efficientnet,
-                                  # resnet, densenet, squeezenet, shufflenet_v2, inception) or a [rules] table:
-                                  # preset = ..., plus any Rules field to override
+                                  # resnet, densenet, squeezenet, shufflenet_v2, inception, mixnet, xception) or
+                                  # a [rules] table: preset = ..., plus any Rules field to override (width_rule =
+                                  # "torchvision" | "paper", se_pool = "adaptive" | "mean", ...)
     width_mult = 1.0              # optional; depth_mult, in_channels likewise
     [stem]        channels, kernel, stride, act, maxpool
-    [[stages]]    block, channels, repeats, stride, kernel, expand, expanded, se, act, groups
+    [[stages]]    block, channels, repeats, stride, kernel (an int, or a list: a mixed depthwise conv), expand,
+                  expanded, se (true/false or a ratio), expand_groups, project_groups, act, groups, ...
     [head]        channels | per_input, scale, act          (optional; no head conv without it)
-    [classifier]  classes, hidden, hidden_act, pool           (optional)
+    [classifier]  classes, hidden, hidden_scale, hidden_act, pool           (optional)
 """
 
 from __future__ import annotations
@@ -31,17 +33,20 @@ from .scaling import Rules
 from .stages import stage_kind
 
 INT, FLOAT, STR, BOOL, INTS = "an integer", "a number", "a string", "true or false", "a list of integers"
+INT_OR_INTS, BOOL_OR_FLOAT = "an integer or a list of integers", "true, false or a number"
 
 TOP = {"name": STR, "family": STR, "resolution": INT, "rules": None, "width_mult": FLOAT, "depth_mult": FLOAT,
        "in_channels": INT, "stem": dict, "stages": list, "head": dict, "classifier": dict}
 SCHEMAS: dict[str, dict[str, str]] = {
     "stem": {"channels": INT, "kernel": INT, "stride": INT, "act": STR, "maxpool": BOOL},
-    "stages": {"block": STR, "channels": INT, "repeats": INT, "stride": INT, "kernel": INT, "expand": FLOAT,
-               "expanded": INT, "se": BOOL, "act": STR, "groups": INT, "widths": INTS, "padding": INT, "ceil": BOOL,
-               "bias": BOOL, "bn": BOOL, "functional": BOOL},
+    "stages": {"block": STR, "channels": INT, "repeats": INT, "stride": INT, "kernel": INT_OR_INTS, "expand": FLOAT,
+               "expanded": INT, "se": BOOL_OR_FLOAT, "expand_groups": INT, "project_groups": INT, "act": STR,
+               "groups": INT, "widths": INTS, "padding": INT, "ceil": BOOL, "bias": BOOL, "bn": BOOL, "functional": BOOL,
+               "first_act": BOOL},
     "head": {"channels": INT, "per_input": INT, "scale": STR, "act": STR},
-    "classifier": {"classes": INT, "hidden": INTS, "hidden_act": STR, "pool": STR, "fc": BOOL},
-    "rules": {"preset": STR, "width": STR, "expand": STR, "act": STR, "se": STR, "se_act": STR, "se_gate": STR},
+    "classifier": {"classes": INT, "hidden": INTS, "hidden_scale": STR, "hidden_act": STR, "pool": STR, "fc": BOOL},
+    "rules": {"preset": STR, "width": STR, "expand": STR, "act": STR, "se": STR, "se_act": STR, "se_gate": STR,
+              "se_pool": STR, "width_rule": STR, "stem_kept_below": FLOAT},
 }
 REQUIRED = {"stem": ("channels",), "stages": ("block",), "head": (), "classifier": (), "rules": ()}
 
@@ -135,7 +140,7 @@ def _fields(table: dict, name: str, index: Optional[int], ctx: _Ctx) -> dict:
     out = {}
     for key, value in table.items():
         _check_type(value, schema[key], ctx, name, index, key)
-        out[key] = tuple(value) if schema[key] == INTS else value
+        out[key] = tuple(value) if isinstance(value, list) else value
     return out
 
 
@@ -165,12 +170,16 @@ def _check_keys_apply(fields: dict, index: Optional[int], ctx: _Ctx) -> None:
 
 def _check_type(value: Any, kind: str, ctx: _Ctx, table: str, index: Optional[int], key: str) -> None:
     is_int = isinstance(value, int) and not isinstance(value, bool)
+    is_number = is_int or isinstance(value, float)
+    is_ints = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ok = {
         INT: is_int,
-        FLOAT: is_int or (isinstance(value, float) and not isinstance(value, bool)),
+        FLOAT: is_number,
         STR: isinstance(value, str),
         BOOL: isinstance(value, bool),
-        INTS: isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value),
+        INTS: is_ints,
+        INT_OR_INTS: is_int or is_ints,
+        BOOL_OR_FLOAT: isinstance(value, bool) or is_number,
     }[kind]
     if not ok:
         raise ctx.error(f"must be {kind}, got {value!r}", table, index, key)

@@ -14,7 +14,7 @@ from ..core.graph import Layer, Node, Seq
 from ..core.ops import Activation, AvgPool2d, BatchNorm2d, MaxPool2d
 from ..errors import CostlabError
 from .blocks import bottleneck, conv_bn_act, depthwise_separable, fused_mbconv, mbconv
-from .scaling import Rules, round_repeats
+from .scaling import Rules, round_repeats, squeeze_ratio
 
 if TYPE_CHECKING:
     from .model import Stage
@@ -33,6 +33,8 @@ class StageContext:
     width: float
     rules: Rules
     depth_mult: float
+    cin_table: int = 0  # the block's input channels as the table gives them (before the width multiplier)
+    first: bool = True  # the stage's first block (the blocks after it take the stage's output, at stride 1)
 
     @property
     def act(self) -> str:
@@ -56,6 +58,7 @@ class StageKind:
     build: Callable[[StageContext], tuple[Node, int]]
     stride: Callable[["Stage"], int] = lambda stage: stage.stride
     has_channels: bool = True  # a pooling stage keeps its input's channels
+    mixed_kernel: bool = False  # takes a list of kernels (a mixed depthwise conv)
 
 
 STAGE_KINDS: dict[str, StageKind] = {}
@@ -88,11 +91,14 @@ def repeated(block: Callable[[str, StageContext, int, int], Node]) -> Callable[[
 
     def build(ctx: StageContext) -> tuple[Node, int]:
         blocks: list[Node] = []
+        rest = replace(ctx, cin_table=ctx.stage.channels or ctx.cin_table, first=False)
         for j in range(block_count(ctx)):
             if j >= 2:  # blocks after the first two repeat block 1 exactly (cin == cout, stride 1): reuse it
                 blocks.append(replace(blocks[1], name=str(j)))
+            elif j == 0:
+                blocks.append(block("0", ctx, ctx.cin, ctx.stage.stride))
             else:
-                blocks.append(block(str(j), ctx, ctx.cin if j == 0 else ctx.cout, ctx.stage.stride if j == 0 else 1))
+                blocks.append(block("1", rest, ctx.cout, 1))
         return Seq(f"stage{ctx.index}", tuple(blocks)), ctx.cout
 
     return build
@@ -121,14 +127,37 @@ def _bottleneck(name: str, ctx: StageContext, cin: int, stride: int) -> Node:
 
 def _mbconv(name: str, ctx: StageContext, cin: int, stride: int) -> Node:
     s, rules = ctx.stage, ctx.rules
-    expanded = rules.channels(s.expanded, ctx.width) if s.expanded else rules.expanded(cin, s.expand)
+    if s.expanded:
+        expanded = rules.expanded_from_size(s.expanded, cin, ctx.cin_table, ctx.width)
+    else:
+        expanded = rules.expanded(cin, s.expand)
     if expanded < 1:
         key, how = (("expanded", f"expanded {s.expanded} at width {ctx.width:g}") if s.expanded
                     else ("expand", f"expand {s.expand:g} on {cin} input channels"))
         raise StageError(f"{how} leaves {expanded} expanded channels", key)
-    squeeze = rules.squeeze(cin, expanded) if s.se else 0
-    make = mbconv if s.block == "mbconv" else fused_mbconv
-    return make(name, cin, ctx.cout, s.kernel, stride, expanded, squeeze, ctx.act, rules.se_act, rules.se_gate)
+    squeeze = rules.squeeze(cin, expanded, squeeze_ratio(s.se)) if s.se else 0
+    if s.block == "fused_mbconv":
+        return fused_mbconv(name, cin, ctx.cout, s.kernel, stride, expanded, squeeze, ctx.act, rules.se_act,
+                            rules.se_gate)
+    _check_groups(s, cin, expanded, ctx.cout)
+    kernels = s.kernel if isinstance(s.kernel, tuple) else (s.kernel,)
+    if len(kernels) > expanded:
+        raise StageError(f"{len(kernels)} kernels need at least as many channels, but the depthwise conv has "
+                         f"{expanded}", "kernel")
+    return mbconv(name, cin, ctx.cout, kernels, stride, expanded, squeeze, ctx.act, rules.se_act, rules.se_gate,
+                  expand_groups=s.expand_groups, project_groups=s.project_groups, se_pool=rules.se_pool)
+
+
+def _check_groups(s: "Stage", cin: int, expanded: int, cout: int) -> None:
+    """A grouped 1x1 splits its input and output channels equally: the groups must divide both."""
+    if s.expand_groups > 1 and expanded == cin:
+        raise StageError(f"expand_groups {s.expand_groups} needs an expand conv, but the block expands {cin} "
+                         f"channels to {expanded} (none)", "expand_groups")
+    for key, groups, a, b in (("expand_groups", s.expand_groups, cin, expanded),
+                              ("project_groups", s.project_groups, expanded, cout)):
+        if a % groups or b % groups:
+            raise StageError(f"{key} {groups} does not divide the 1x1 conv's {a} input and {b} output channels",
+                             key)
 
 
 def _bn_act(ctx: StageContext) -> tuple[Node, int]:
@@ -148,7 +177,8 @@ def _pool(ctx: StageContext) -> tuple[Node, int]:
 for _name, _kind in {
     "dwsep": StageKind(COMMON, repeated(_dwsep)),
     "conv": StageKind(COMMON + ("padding", "bias", "bn", "functional"), repeated(_conv)),
-    "mbconv": StageKind(COMMON + ("expand", "expanded", "se"), repeated(_mbconv)),
+    "mbconv": StageKind(COMMON + ("expand", "expanded", "se", "expand_groups", "project_groups"), repeated(_mbconv),
+                        mixed_kernel=True),
     "fused_mbconv": StageKind(COMMON + ("expand", "expanded", "se"), repeated(_mbconv)),
     "bottleneck": StageKind(COMMON + ("expand", "groups"), repeated(_bottleneck)),
     "bn_act": StageKind(("act", "functional"), _bn_act, has_channels=False),  # DenseNet's norm5 + F.relu

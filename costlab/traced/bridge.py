@@ -23,10 +23,14 @@ from ..core.vocab import ACTIVATIONS
 
 
 class SpatialMean(nn.Module):
-    """x.mean([2, 3]), as MNASNet computes its global pool."""
+    """x.mean([2, 3]), as MNASNet computes its global pool; keepdim, as timm's SqueezeExcite does."""
+
+    def __init__(self, keepdim: bool = False) -> None:
+        super().__init__()
+        self.keepdim = keepdim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.mean([2, 3])
+        return x.mean([2, 3], keepdim=self.keepdim)
 
 
 class FunctionalAdaptiveAvgPool2d(nn.Module):
@@ -114,7 +118,7 @@ TO_TORCH: dict[type, ToTorch] = {
     ops.Activation: ToTorch(lambda o: FunctionalActivation(o.function) if o.functional
                             else ACTIVATION_MODULES[o.function]()),
     ops.AdaptiveAvgPool2d: ToTorch(lambda o: FunctionalAdaptiveAvgPool2d() if o.functional else nn.AdaptiveAvgPool2d(1)),
-    ops.SpatialMean: ToTorch(lambda o: SpatialMean()),
+    ops.SpatialMean: ToTorch(lambda o: SpatialMean(o.keepdim)),
     ops.MaxPool2d: ToTorch(_pool_module),
     ops.AvgPool2d: ToTorch(_pool_module),
     ops.Flatten: ToTorch(lambda o: nn.Flatten(1)),
@@ -213,7 +217,7 @@ FROM_TORCH: dict[type, Callable[[Any], ops.Op]] = {
     **{cls: (lambda m, name=name: ops.Activation(name)) for name, cls in ACTIVATION_MODULES.items()},
     nn.AdaptiveAvgPool2d: lambda m: ops.AdaptiveAvgPool2d(),
     FunctionalAdaptiveAvgPool2d: lambda m: ops.AdaptiveAvgPool2d(functional=True),
-    SpatialMean: lambda m: ops.SpatialMean(),
+    SpatialMean: lambda m: ops.SpatialMean(m.keepdim),
     nn.MaxPool2d: lambda m: ops.MaxPool2d(_pair(m.kernel_size), _pair(m.stride), _pair(m.padding), m.ceil_mode),
     nn.AvgPool2d: lambda m: ops.AvgPool2d(_pair(m.kernel_size), _pair(m.stride), _pair(m.padding), m.ceil_mode,
                                           count_include_pad=m.count_include_pad),

@@ -52,8 +52,8 @@ def build_module(node: Node) -> nn.Module:
     return GraphModule(node)
 
 
-def build_arch(name_or_path, alpha=None, resolution=None, rho=None) -> nn.Module:
+def build_arch(name_or_path, alpha=None, resolution=None, rho=None, width_rule=None) -> nn.Module:
     """A built-in or TOML architecture as a real nn.Module; module names equal `costlab arch` row names."""
     from ..nets.registry import arch_graph
 
-    return build_module(arch_graph(name_or_path, alpha, resolution, rho).node)
+    return build_module(arch_graph(name_or_path, alpha, resolution, rho, width_rule=width_rule).node)

@@ -30,8 +30,10 @@ class AdaptiveAvgPool2d(Op):
 
 @dataclass(frozen=True)
 class SpatialMean(Op):
-    """x.mean([2, 3]) as MNASNet's forward does it: a global average that is not a module in torchvision."""
+    """x.mean([2, 3]) as MNASNet's forward does it: a global average that is not a module in torchvision; keepdim:
+    x.mean((2, 3), keepdim=True), as timm's SqueezeExcite pools before its 1x1 convs."""
 
+    keepdim: bool = False
     kind: ClassVar[str] = "pool"
     key: ClassVar[str] = "mean"
 

@@ -7,14 +7,17 @@ and one line below.
 from __future__ import annotations
 
 from ..model import Arch
-from . import densenet, efficientnet, inception, mobilenet, resnet, shufflenet, squeezenet
+from . import densenet, efficientnet, inception, mixnet, mobilenet, resnet, shufflenet, squeezenet, xception
 from .rules import RULE_PRESETS
 
 ARCHS: dict[str, Arch] = {a.name: a for family in (mobilenet, efficientnet, resnet, densenet, squeezenet,
-                                                    shufflenet, inception)
+                                                    shufflenet, inception, mixnet, xception)
                           for a in family.ARCHS}
 
-# the built-ins torchvision also has (same layer order, same parameter count)
-TORCHVISION_NAMES = tuple(name for name in ARCHS if not name.startswith("mobilenet_v1"))
+# the built-ins timm has, by timm's name (same layer order, same parameter count)
+TIMM_NAMES = {"mixnet_s": "mixnet_s", "mixnet_m": "mixnet_m", "xception": "legacy_xception"}
 
-__all__ = ["ARCHS", "TORCHVISION_NAMES", "RULE_PRESETS"]
+# the built-ins torchvision also has (same layer order, same parameter count)
+TORCHVISION_NAMES = tuple(name for name in ARCHS if not name.startswith("mobilenet_v1") and name not in TIMM_NAMES)
+
+__all__ = ["ARCHS", "TORCHVISION_NAMES", "TIMM_NAMES", "RULE_PRESETS"]
