@@ -43,9 +43,10 @@ LAYER_DISPLAY = [
 @click.option("--tracer", type=click.Choice(["fvcore", "torch", "ptflops", "thop"]), default="fvcore", show_default=True,
               help=TRACER_HELP)
 @click.option("--resolution", type=int, default=None, help="Input size  [default: each model's native resolution].")
-@click.option("--source", type=click.Choice(["torchvision", "costlab"]), default=None,
-              help="Trace torchvision's model (weights=None) or costlab's own builder  [default: torchvision's where it "
-                   "has the model, costlab's for the others and for FILE.toml].")
+@click.option("--source", type=click.Choice(["torchvision", "timm", "costlab"]), default=None,
+              help="Trace torchvision's model (weights=None), timm's (pretrained=False: MixNet, Xception) or costlab's "
+                   "own builder  [default: torchvision's or timm's where it has the model, costlab's for the others "
+                   "and for FILE.toml].")
 @click.option("--strict", is_flag=True, help="Also exit 1 if the tracer left any op uncounted (activations, add, mul...).")
 @format_option
 def crosscheck(name, tracer, resolution, source, strict, fmt):
@@ -58,16 +59,20 @@ def crosscheck(name, tracer, resolution, source, strict, fmt):
 
     Example: costlab crosscheck mobilenet_v2 --tracer torch --resolution 224
     """
-    from ..nets.registry import TORCHVISION_NAMES, get_arch, list_archs
+    from ..nets.registry import TIMM_NAMES, TORCHVISION_NAMES, get_arch, list_archs
 
     if name == "all":
-        names = list(TORCHVISION_NAMES) if source in (None, "torchvision") else [a.name for a in list_archs()]
         source = source or "torchvision"
+        names = {"torchvision": list(TORCHVISION_NAMES), "timm": list(TIMM_NAMES)}.get(
+            source, [a.name for a in list_archs()])
     else:
         arch = get_arch(name)  # a built-in name or an architecture FILE.toml
         names = [arch]
-        source = source or ("torchvision" if name in TORCHVISION_NAMES else "costlab")
+        default = "torchvision" if name in TORCHVISION_NAMES else "timm" if name in TIMM_NAMES else "costlab"
+        source = source or default
     require("costlab crosscheck")
+    if source == "timm":
+        require("--source timm", ("timm",), "pip install timm")
     if tracer in ("ptflops", "thop"):
         require(f"--tracer {tracer}", (tracer,), f"pip install {tracer}")
     from ..traced.crosscheck import check_model

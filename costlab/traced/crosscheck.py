@@ -17,6 +17,7 @@ from ..core.analyze import Analysis
 from ..core.graph import Row
 from ..core.shapes import shape_of
 from ..errors import CostlabError
+from ..extras import require
 from .bridge import is_transparent
 from .trace import Trace, TracedLayer
 
@@ -243,15 +244,16 @@ def crosscheck(analysis: Analysis, trace: Trace, source: str = "torchvision") ->
                       analysis.macs, trace.total_macs, analysis.params, trace.params, layers, dict(trace.uncounted))
 
 
-SOURCES = ("torchvision", "costlab")
+SOURCES = ("torchvision", "timm", "costlab")
 
 
 def check_model(name, tracer: str = "fvcore", resolution: Optional[int] = None,
                 source: str = "torchvision") -> CrossCheck:
-    """Build the real model (torchvision's, or costlab's own builder), trace it, and check it against the analysis."""
+    """Build the real model (torchvision's, timm's, or costlab's own builder), trace it, and check it against the
+    analysis."""
     import time
 
-    from ..nets.registry import TORCHVISION_NAMES, analyze_arch, get_arch
+    from ..nets.registry import TIMM_NAMES, TORCHVISION_NAMES, analyze_arch, get_arch
     from .tracers import TRACERS, run_tracer
 
     convention = TRACERS[tracer].convention if tracer in TRACERS else None
@@ -261,7 +263,13 @@ def check_model(name, tracer: str = "fvcore", resolution: Optional[int] = None,
         raise CostlabError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
     arch = get_arch(name)
     if source == "torchvision" and arch.name not in TORCHVISION_NAMES:
-        raise CostlabError(f"{arch.name} is not a torchvision model; use --source costlab")
+        hint = "timm" if arch.name in TIMM_NAMES else "costlab"
+        raise CostlabError(f"{arch.name} is not a torchvision model; use --source {hint}")
+    if source == "timm" and arch.name not in TIMM_NAMES:
+        raise CostlabError(f"{arch.name} is not a timm model costlab knows (those are {', '.join(TIMM_NAMES)}); "
+                           f"use --source costlab")
+    if source == "timm":
+        require("--source timm", ("timm",), "pip install timm")
     analysis = analyze_arch(arch, resolution=resolution, convention=convention)
     start = time.perf_counter()
     model = build_model(arch, source, device=TRACERS[tracer].device)
@@ -280,7 +288,8 @@ TORCHVISION_KWARGS: dict[str, dict] = {
 
 
 def build_model(name, source: str, device: str = "meta"):
-    """torchvision's model (weights=None) or costlab's build_arch, in eval mode, on device.
+    """torchvision's model (weights=None), timm's (pretrained=False, its name from TIMM_NAMES) or costlab's
+    build_arch, in eval mode, on device.
 
     Built on the meta device first so no time goes into initialising weights; for real tensors the
     storage is then allocated uninitialised (counting never reads the values).
@@ -293,6 +302,12 @@ def build_model(name, source: str, device: str = "meta"):
 
             key = getattr(name, "name", name)
             model = torchvision.models.get_model(key, weights=None, **TORCHVISION_KWARGS.get(key, {}))
+        elif source == "timm":
+            import timm
+
+            from ..nets.registry import TIMM_NAMES
+
+            model = timm.create_model(TIMM_NAMES[getattr(name, "name", name)], pretrained=False)
         else:
             from .build import build_arch
 

@@ -30,7 +30,9 @@ class Recorder:
 
     def __init__(self, model, counter=None) -> None:
         self.names = {m: n for n, m in model.named_modules()}
-        self.leaves = {m for m in self.names if next(iter(m.children()), None) is None}
+        # a call of its own: a module without children, or a priced module keeping helpers as children (timm's
+        # BatchNormAct2d, a BatchNorm2d whose forward runs its norm, then its act and drop children)
+        self.leaves = {m for m in self.names if next(iter(m.children()), None) is None or op_of(m) is not None}
         self.calls: list[TracedLayer] = []
         self.own: Counter = Counter()  # MACs of each container's own forward, by module name
         self.stack: list[tuple[Any, Optional[TracedLayer]]] = []
