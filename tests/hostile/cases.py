@@ -495,7 +495,7 @@ for label, key, value in [
     ("expand-zero", "expand", "0"), ("expand-neg", "expand", "-1"), ("expand-inf", "expand", "inf"),
     ("expand-nan", "expand", "nan"), ("expand-neginf", "expand", "-inf"), ("expand-1e308", "expand", "1e308"),
     ("expand-1e400", "expand", "1e400"), ("expand-over", "expand", "65"), ("expand-string", "expand", '"6"'),
-    ("se-int", "se", "1"), ("act-nope", "act", '"nope"'), ("expanded-zero", "expanded", "0"),
+    ("se-over-1", "se", "2"), ("se-zero", "se", "0"), ("se-string", "se", '"yes"'), ("act-nope", "act", '"nope"'), ("expanded-zero", "expanded", "0"),
     ("expanded-over", "expanded", "1000001"), ("unknown-key", "kernal", "3"),
 ]:
     frags = [f"stages[0].{key}"]
