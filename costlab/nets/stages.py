@@ -33,6 +33,7 @@ class StageContext:
     width: float
     rules: Rules
     depth_mult: float
+    cin_prev: Optional[int] = None  # channels of the output before the input: a two-input block's second input
 
     @property
     def act(self) -> str:
@@ -40,22 +41,36 @@ class StageContext:
 
 
 class StageError(CostlabError):
-    """A stage that cannot be built, naming the stage key at fault."""
+    """A stage that cannot be built, naming the stage key at fault; or, with table and index, a key elsewhere (a node
+    of a graph block: table 'blocks.NAME.nodes', index the node's)."""
 
-    def __init__(self, message: str, key: Optional[str] = None) -> None:
+    def __init__(self, message: str, key: Optional[str] = None, table: Optional[str] = None,
+                 index: Optional[int] = None) -> None:
         super().__init__(message)
-        self.key = key
+        self.key, self.table, self.index = key, table, index
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class StageKind:
     """A block kind: the stage keys it takes, how it builds a stage (its Seq and output channels), and how much it
-    divides the input's height and width."""
+    divides the input's height and width.
+
+    A kind taking two inputs (inputs = 2, NASNet's cells) reads the output before its input too; its build returns
+    (node, cout, cout_prev), cout_prev the channels of what the next stage receives as its second input. name: a kind
+    a Stage row holds itself (a TOML file's graph block) rather than by its registered name."""
 
     keys: tuple[str, ...]
-    build: Callable[[StageContext], tuple[Node, int]]
+    build: Callable[[StageContext], tuple]
     stride: Callable[["Stage"], int] = lambda stage: stage.stride
     has_channels: bool = True  # a pooling stage keeps its input's channels
+    inputs: int = 1
+    name: str = ""
+
+    def __str__(self) -> str:
+        return self.name or "<unnamed block kind>"
+
+    def __repr__(self) -> str:
+        return repr(str(self))
 
 
 STAGE_KINDS: dict[str, StageKind] = {}
@@ -66,8 +81,11 @@ def register(name: str, kind: StageKind) -> None:
     STAGE_KINDS[name] = kind
 
 
-def stage_kind(name: str) -> Optional[StageKind]:
-    """The kind of a block name, every built-in family loaded first; None if there is none."""
+def stage_kind(name: "str | StageKind") -> Optional[StageKind]:
+    """The kind of a block name, every built-in family loaded first (a kind itself passes through); None if there is
+    none."""
+    if isinstance(name, StageKind):
+        return name
     if name not in STAGE_KINDS:
         from . import tables  # noqa: F401  (families register their kinds as they load)
     return STAGE_KINDS.get(name)
