@@ -7,14 +7,15 @@ and one line below.
 from __future__ import annotations
 
 from ..model import Arch
-from . import densenet, efficientnet, inception, mobilenet, resnet, shufflenet, squeezenet
+from . import densenet, efficientnet, inception, mobilenet, nasnet, resnet, shufflenet, squeezenet
 from .rules import RULE_PRESETS
 
 ARCHS: dict[str, Arch] = {a.name: a for family in (mobilenet, efficientnet, resnet, densenet, squeezenet,
-                                                    shufflenet, inception)
+                                                    shufflenet, inception, nasnet)
                           for a in family.ARCHS}
 
-# the built-ins torchvision also has (same layer order, same parameter count)
-TORCHVISION_NAMES = tuple(name for name in ARCHS if not name.startswith("mobilenet_v1"))
+# the built-ins torchvision also has (same layer order, same parameter count); NASNet-A is timm's, not torchvision's
+TORCHVISION_NAMES = tuple(name for name, arch in ARCHS.items()
+                          if not name.startswith("mobilenet_v1") and arch.family != "nasnet")
 
 __all__ = ["ARCHS", "TORCHVISION_NAMES", "RULE_PRESETS"]

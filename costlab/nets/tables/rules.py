@@ -17,6 +17,7 @@ INCEPTION_RULES = Rules(width="floor", act="relu")
 # growth rates need not be multiples of 8 (the paper's CIFAR nets grow by 12), so alpha floors: int(k * alpha)
 DENSENET_RULES = Rules(width="floor", act="relu")
 SQUEEZENET_RULES = Rules(width="divisible8", act="relu")  # every SqueezeNet width is a multiple of 8
+NASNET_RULES = Rules(width="floor", act="relu")
 
 RULE_PRESETS = {
     "mobilenet_v1": MOBILENET_V1_RULES,
@@ -29,4 +30,5 @@ RULE_PRESETS = {
     "inception": INCEPTION_RULES,
     "densenet": DENSENET_RULES,
     "squeezenet": SQUEEZENET_RULES,
+    "nasnet": NASNET_RULES,
 }
