@@ -313,8 +313,9 @@ def _execution_order(block: GraphBlock, by_name: dict[str, GraphNode]) -> tuple[
             if not waiting[reader]:
                 heapq.heappush(ready, (by_name[reader].index, reader))
     if len(order) < len(block.nodes):
-        raise block.fail(f"is on a cycle: {' -> '.join(_cycle(waiting))}", "inputs",
-                         by_name[_cycle(waiting)[0]])
+        cycle = _cycle(waiting)
+        shown = cycle if len(cycle) <= 12 else cycle[:10] + ["...", cycle[-2], cycle[-1]]
+        raise block.fail(f"is on a cycle: {' -> '.join(shown)} ({len(cycle) - 1} nodes)", "inputs", by_name[cycle[0]])
     return tuple(order)
 
 

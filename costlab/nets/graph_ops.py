@@ -204,17 +204,17 @@ WINDOWED = ("conv", "sepconv", "dwconv", "maxpool", "avgpool")  # the ops a stri
 def check_value(key: str, value: Any) -> Optional[str]:
     """None when value has the type KEY_TYPES names for key, else what it must be."""
     kind = KEY_TYPES[key]
-    is_int = isinstance(value, int) and not isinstance(value, bool)
-    scalar = is_int or isinstance(value, str)
+    def scalar(x: Any) -> bool:  # an integer or an expression
+        return (isinstance(x, int) and not isinstance(x, bool)) or isinstance(x, str)
+
+    listed = isinstance(value, (list, tuple))
     ok = {
-        INT: scalar,
-        PAIR: scalar or (isinstance(value, (list, tuple)) and len(value) == 2
-                         and all((isinstance(x, int) and not isinstance(x, bool)) or isinstance(x, str) for x in value)),
+        INT: scalar(value),
+        PAIR: scalar(value) or (listed and len(value) == 2 and all(scalar(x) for x in value)),
         BOOL: isinstance(value, bool),
         ACT: isinstance(value, str) and value in ACTIVATIONS,
         ORDER: isinstance(value, str) and value in ORDERS,
-        INTS: isinstance(value, (list, tuple)) and len(value) >= 1
-              and all((isinstance(x, int) and not isinstance(x, bool)) or isinstance(x, str) for x in value),
+        INTS: listed and len(value) >= 1 and all(scalar(x) for x in value),
         PADS: isinstance(value, (list, tuple)) and len(value) == 4
               and all(isinstance(x, int) and not isinstance(x, bool) and abs(x) <= MAX_KERNEL for x in value),
     }[kind]
@@ -223,5 +223,5 @@ def check_value(key: str, value: Any) -> Optional[str]:
     if kind == ACT:
         return f"must be one of {', '.join(ACTIVATIONS)}, got {value!r}"
     if kind == ORDER:
-        return f"must name conv, bn and act once each, joined by '-' (e.g. \"act-conv-bn\"), got {value!r}"
+        return f"must name conv, bn and act once each, joined by '-' (as \"act-conv-bn\"), got {value!r}"
     return f"must be {kind}, got {value!r}"

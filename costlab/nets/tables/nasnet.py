@@ -17,7 +17,9 @@ conv's output alone, stem 1 on it and stem 0's) at F/4 and F/2. Mobile: NASNet-A
 differ in one wire: after a reduction cell the Large model's next cell reads the cell before the reduction's input
 again (skip_reduction_layer_input = 1, timm's forward), the Mobile one the reduction's input (0); the counts do not
 depend on it. The stride-2 ops pad (k - 1) // 2 on each side where timm pads TensorFlow's 'SAME' (asymmetric on an
-even input): every output size, and so every count, is the same. --alpha scales every width, int(c * alpha).
+even input): every output size, and so every count, is the same, and on odd inputs the same numbers (timm's stride-2
+average pools pad with zeros before pooling, so those zeros count here too). --alpha scales every width,
+int(c * alpha).
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def reduction_combinations(a: str, b: str) -> tuple[GraphNode, ...]:
     """The reduction cell's five sums, halving the size; a feeds each pair's left op (timm's x_right, from x), b its
     right op (from x_prev, or the raw input in stem 0): sep5/2(a) + sep7/2(b), max/2(a) + sep7/2(b),
     avg/2(a) + sep5/2(b), avg(sum 0) + sum 1, sep3(sum 0) + max/2(a); sums 1 to 4 concatenated, 4F channels."""
-    max2, avg2 = dict(kernel=3, stride=2), dict(kernel=3, stride=2, count_include_pad=False)
+    # timm's stride-2 average pool pads with zeros before pooling, so the zeros count (count_include_pad)
+    max2, avg2 = dict(kernel=3, stride=2), dict(kernel=3, stride=2, count_include_pad=True)
     return (*separables("comb_iter_0_left", a, 5, 2), *separables("comb_iter_0_right", b, 7, 2),
             node("comb_iter_0", "sum", "comb_iter_0_left_2", "comb_iter_0_right_2"),
             node("comb_iter_1_left", "maxpool", a, **max2), *separables("comb_iter_1_right", b, 7, 2),
