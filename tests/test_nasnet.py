@@ -105,32 +105,24 @@ class NasnetAMobile(nn.Module):
         return self.fc(self.flatten(self.pool(self.act(cur))))
 
 
-@pytest.mark.parametrize("resolution", [331, 64])
-def test_large_equals_timm_layer_by_layer(resolution):
-    model = _meta(timm_large)
-    ours, theirs = costlab_layers("nasnet_a_large", resolution), torch_layers(model, resolution)
+@pytest.mark.parametrize("name, reference, resolution", [
+    ("nasnet_a_large", timm_large, 331), ("nasnet_a_large", timm_large, 64),
+    ("nasnet_a_mobile", NasnetAMobile, 224), ("nasnet_a_mobile", NasnetAMobile, 64)])
+def test_equals_the_reference_layer_by_layer(name, reference, resolution):
+    model = _meta(reference)
+    ours, theirs = costlab_layers(name, resolution), torch_layers(model, resolution)
     mismatches = [(i, a, b) for i, (a, b) in enumerate(zip(ours, theirs)) if a != b]
     assert len(ours) == len(theirs) and not mismatches, mismatches[:3]
-    analysis = analyze_arch("nasnet_a_large", resolution=resolution)
-    assert analysis.params == n_params(model) == 88_753_150
+    analysis = analyze_arch(name, resolution=resolution)
+    assert analysis.params == n_params(model)
     assert analysis.macs == flop_counter_macs(model, torch.empty(1, 3, resolution, resolution, device="meta"))
 
 
 def test_large_totals_at_331_and_the_paper():
     a = analyze_arch("nasnet_a_large")
-    assert (a.resolution, a.params, a.macs) == (331, 88_753_150, 23_783_414_658)  # timm's model, as above
+    assert (a.resolution, a.params) == (331, n_params(_meta(timm_large))) == (331, 88_753_150)
+    assert a.macs == 23_783_414_658  # FlopCounterMode / 2 of timm's model at 331 (the test above)
     assert round(a.macs / 1e9, 1) == 23.8  # Table 2: 23.8B mult-adds (its 88.9M params: timm's model has 88.75M)
-
-
-@pytest.mark.parametrize("resolution", [224, 64])
-def test_mobile_equals_timm_cells_layer_by_layer(resolution):
-    model = _meta(NasnetAMobile)
-    ours, theirs = costlab_layers("nasnet_a_mobile", resolution), torch_layers(model, resolution)
-    mismatches = [(i, a, b) for i, (a, b) in enumerate(zip(ours, theirs)) if a != b]
-    assert len(ours) == len(theirs) and not mismatches, mismatches[:3]
-    analysis = analyze_arch("nasnet_a_mobile", resolution=resolution)
-    assert analysis.params == n_params(model)
-    assert analysis.macs == flop_counter_macs(model, torch.empty(1, 3, resolution, resolution, device="meta"))
 
 
 def test_mobile_matches_the_paper():
@@ -139,6 +131,14 @@ def test_mobile_matches_the_paper():
     assert round(a.params / 1e6, 1) == 5.3  # Table 2: 5.3M params
     assert round(a.macs / 1e6) == 564  # Table 2: 564M mult-adds
     model = _meta(NasnetAMobile)
+    assert (a.params, a.macs) == (n_params(model), flop_counter_macs(model, torch.empty(1, 3, 224, 224,
+                                                                                        device="meta")))
+
+
+def test_depth_multiplies_the_normal_cells():
+    """--depth 2 doubles each stack's 3 normal cells: NASNet-A 7@1056, timm's cells stacked 7 per stack."""
+    a = analyze_arch("nasnet_a_mobile", depth=2)
+    model = _meta(partial(NasnetAMobile, n=7))
     assert (a.params, a.macs) == (n_params(model), flop_counter_macs(model, torch.empty(1, 3, 224, 224,
                                                                                         device="meta")))
 

@@ -73,6 +73,7 @@ class GraphBlock:
     output: str
     inputs: tuple[str, ...] = ("x",)
     passes: Optional[str] = None
+    deepens: bool = True  # a depth multiplier repeats it (NASNet's normal cells); False: exactly its stage's repeats
 
     order: tuple[GraphNode, ...] = field(init=False, repr=False)
     reads: frozenset = field(init=False, repr=False)  # the stage keys its nodes read
@@ -258,7 +259,7 @@ class GraphBlock:
                "expand": Fraction(repr(float(s.expand))), "kernel": s.kernel}
         built: dict[tuple, tuple[Cell, int]] = {}
         blocks, current, previous = [], ("x", ctx.cin), ("x_prev", ctx.cin_prev)
-        for j in range(block_count(ctx)):
+        for j in range(block_count(ctx) if self.deepens else s.repeats):
             stride = s.stride if j == 0 else 1
             cins = (current[1], previous[1]) if len(self.inputs) == 2 else (current[1],)
             key = (*cins, stride)

@@ -19,7 +19,7 @@ again (skip_reduction_layer_input = 1, timm's forward), the Mobile one the reduc
 depend on it. The stride-2 ops pad (k - 1) // 2 on each side where timm pads TensorFlow's 'SAME' (asymmetric on an
 even input): every output size, and so every count, is the same, and on odd inputs the same numbers (timm's stride-2
 average pools pad with zeros before pooling, so those zeros count here too). --alpha scales every width,
-int(c * alpha).
+int(c * alpha); --depth the normal cells per stack (N - 1, ceil(x depth)), every other cell staying one.
 """
 
 from __future__ import annotations
@@ -97,12 +97,13 @@ def reduction_combinations(a: str, b: str) -> tuple[GraphNode, ...]:
 
 TWO = ("x", "x_prev")
 CONV0 = GraphBlock("nasnet_conv0", (node("conv", "conv", "x", channels="channels", kernel=3, stride=2, padding=0,
-                                         bn=True),), "conv")
-STEM_0 = GraphBlock("nasnet_stem_0", (relu_conv_bn("conv_1x1", "x"), *reduction_combinations("conv_1x1", "x")), "out")
+                                         bn=True),), "conv", deepens=False)
+STEM_0 = GraphBlock("nasnet_stem_0", (relu_conv_bn("conv_1x1", "x"), *reduction_combinations("conv_1x1", "x")), "out",
+                    deepens=False)
 STEM_1 = GraphBlock("nasnet_stem_1", (relu_conv_bn("conv_1x1", "x"), *factorized_reduction("x_prev"),
-                                      *reduction_combinations("conv_1x1", "final_path_bn")), "out", TWO)
+                                      *reduction_combinations("conv_1x1", "final_path_bn")), "out", TWO, deepens=False)
 FIRST = GraphBlock("nasnet_first", (*factorized_reduction("x_prev"), relu_conv_bn("conv_1x1", "x"),
-                                    *normal_combinations("conv_1x1", "final_path_bn")), "out", TWO)
+                                    *normal_combinations("conv_1x1", "final_path_bn")), "out", TWO, deepens=False)
 NORMAL = GraphBlock("nasnet_normal", (relu_conv_bn("conv_prev_1x1", "x_prev"), relu_conv_bn("conv_1x1", "x"),
                                       *normal_combinations("conv_1x1", "conv_prev_1x1")), "out", TWO)
 
@@ -112,11 +113,11 @@ def reduction(passes: str) -> GraphBlock:
     return GraphBlock(f"nasnet_reduction_passing_{passes}", (relu_conv_bn("conv_prev_1x1", "x_prev"),
                                                              relu_conv_bn("conv_1x1", "x"),
                                                              *reduction_combinations("conv_1x1", "conv_prev_1x1")),
-                      "out", TWO, passes)
+                      "out", TWO, passes, deepens=False)
 
 
 REDUCTION_MOBILE, REDUCTION_LARGE = reduction("x"), reduction("x_prev")
-RELU = GraphBlock("nasnet_relu", (node("act", "act", "x", act="relu"),), "act")
+RELU = GraphBlock("nasnet_relu", (node("act", "act", "x", act="relu"),), "act", deepens=False)
 for _block in (CONV0, STEM_0, STEM_1, FIRST, NORMAL, REDUCTION_MOBILE, REDUCTION_LARGE, RELU):
     register(_block.name, _block.kind())
 
