@@ -9,7 +9,8 @@ Op keys (each op class in core/ops names its own): ``batch_norm`` (eval, with ga
 ``batch_norm.train`` (batch statistics), ``group_norm``, ``layer_norm``, ``instance_norm``, each with
 ``.no_affine``; each activation by its function name; ``adaptive_avg_pool``, ``max_pool``, ``avg_pool`` (2-d;
 ``avg_pool1d``, ``adaptive_max_pool3d``... for other ranks); ``upsample_<mode><rank>d``; ``grid_sample``;
-``mean`` (``x.mean([2, 3])``, MNASNet); ``add``, ``mul``, ``concat``, ``split``, ``shuffle``; ``flatten``.
+``mean`` (``x.mean([2, 3])``, MNASNet); ``add``, ``mul``, ``concat``, ``split``, ``shuffle``; ``flatten``; ``pad``
+(ZeroPad2d, which no tool counts).
 A key with ``.functional`` is the same op called as ``torch.nn.functional.*`` in a forward instead of as its
 module (only ptflops and thop tell the two apart). Products (conv, linear, matmul forms, einsum, attention)
 are counted by every convention but where its ``skips`` name them.

@@ -78,12 +78,13 @@ class Wire:
 
 @dataclass(frozen=True)
 class Cell:
-    """A small graph: its inputs, named wires in execution order, and the wire it returns."""
+    """A small graph: its inputs, named wires in execution order, and the wire it returns; a tuple of wires returns
+    them all (a stage of NASNet cells hands on its last output and the one its next cell takes as the previous)."""
 
     name: str
     inputs: tuple[str, ...]
     wires: tuple[Wire, ...]
-    output: str
+    output: Union[str, tuple[str, ...]]
 
     def __post_init__(self) -> None:
         known = set(self.inputs)
@@ -97,7 +98,8 @@ class Cell:
                         f"{self.name}.{wire.name}: unknown input {source!r} (known here: {', '.join(sorted(known))})")
             require(wire.name not in known, f"{self.name}: two values are named {wire.name!r}")
             known.add(wire.name)
-        require(self.output in known, f"{self.name}: unknown output {self.output!r}")
+        for output in (self.output,) if isinstance(self.output, str) else self.output:
+            require(output.split(":")[0] in known, f"{self.name}: unknown output {output!r}")
 
 
 Node = Union[Layer, Identity, Seq, Residual, Gate, Cell]
@@ -178,7 +180,9 @@ def _cell(cell: Cell, ev: Evaluator[V], xs: tuple[V, ...]) -> V:
             (values[wire.name],) = args
         else:
             values[wire.name] = ev.child(wire.node, *args)
-    return values[cell.output]
+    if isinstance(cell.output, str):
+        return _read(values, cell.output)
+    return tuple(_read(values, output) for output in cell.output)
 
 
 def _read(values: dict, source: str):
@@ -266,21 +270,21 @@ class _Shapes:
         path = f"{self.path}.{node.name}" if self.path else node.name
         stage = self.stage or node.name
         if isinstance(node, Layer):
-            return self._emit(path, path, stage, node.op, xs)
+            return self._emit(path, stage, node.op, xs)
         nested = _Shapes(self.rows, self.convention, path, stage, self.in_se or isinstance(node, Gate), self.counter)
         return run(node, nested, *xs)
 
     def op(self, name: str, op: AnyOp, inputs: tuple[_Value, ...]) -> _Value:
         path = f"{self.path}.{name}" if self.path else name
-        return self._emit(path, self.path or name, self.stage or name, op, inputs)
+        return self._emit(path, self.stage or name, op, inputs)
 
-    def _emit(self, path: str, where: str, stage: str, op: AnyOp, inputs: tuple[_Value, ...]):
+    def _emit(self, path: str, stage: str, op: AnyOp, inputs: tuple[_Value, ...]):
         shapes = tuple(v.shape for v in inputs)
         try:
             y = op.out_shape(*shapes)
         except (CostlabError, TypeError) as exc:  # TypeError: the wrong number of inputs for the op
             detail = str(exc) if isinstance(exc, CostlabError) else f"{type(op).__name__} cannot take {len(shapes)} inputs"
-            raise ShapeError(where, detail) from None
+            raise ShapeError(path, detail) from None
         parts = y if isinstance(y, tuple) else None  # a split: one row, several output tensors (views)
         out_shape = shapes[0] if parts else y
         cost = op.cost(tuple(s.batched() for s in shapes), out_shape.batched(), self.convention)

@@ -19,6 +19,7 @@ LAYER_TYPES = {
     "concat": "concatenation",
     "split": "channel split",
     "shuffle": "channel shuffle",
+    "pad": "zero padding",
     "transposed": "transposed conv",
     "matmul": "matrix product",
     "attention": "attention",

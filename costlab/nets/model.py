@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from typing import Callable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from ..core.checks import MAX_CHANNELS, MAX_KERNEL, MAX_REPEATS, MAX_SIZE, multiplier, nonnegative_int, positive_int
 from ..core.vocab import ACTIVATIONS
 from ..errors import CostlabError, require
 from .scaling import Rules, choice
+
+if TYPE_CHECKING:
+    from .stages import StageKind
 
 BLOCK_ALIASES = {"fused-mbconv": "fused_mbconv"}
 HEAD_SCALES = ("width", "width_at_least_1", "fixed")
@@ -72,7 +75,7 @@ class Stage:
     """One row of the table: `repeats` blocks of kind `block`, the first takes the stride and maps to `channels`.
     Which other keys mean something depends on the block (nets/stages.py: each kind lists the keys it takes)."""
 
-    block: str
+    block: "str | StageKind"  # a registered kind's name, or a kind itself (a TOML file's graph block)
     channels: Optional[int] = None  # output channels (a pooling stage keeps its input's)
     repeats: int = 1
     stride: int = 1
@@ -93,10 +96,11 @@ class Stage:
     first_act: bool = True  # the block starts with its activation (Xception's blocks, but the first)
 
     def __post_init__(self) -> None:
-        from .stages import STAGE_KINDS, stage_kind
+        from .stages import STAGE_KINDS, StageKind, stage_kind
 
-        object.__setattr__(self, "block", BLOCK_ALIASES.get(self.block, self.block))
-        kind = stage_kind(self.block) if isinstance(self.block, str) else None
+        if isinstance(self.block, str):
+            object.__setattr__(self, "block", BLOCK_ALIASES.get(self.block, self.block))
+        kind = stage_kind(self.block) if isinstance(self.block, (str, StageKind)) else None
         if kind is None:
             raise ArchError(f"unknown block {self.block!r}; known: {', '.join(STAGE_KINDS)}", key="block")
         if kind.has_channels:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..core.graph import Layer, Node, Seq
+from ..core.graph import Cell, Layer, Node, Seq, Wire
 from ..core.ops import Activation, AdaptiveAvgPool2d, BatchNorm2d, Flatten, Linear, MaxPool2d, SpatialMean
 from ..errors import CostlabError
 from .blocks import conv, conv_bn_act
@@ -55,11 +55,13 @@ def _scaled(arch: Arch, alpha: Optional[float], c: int, what: str, table: str, i
 
 
 def build_graph(arch: Arch, alpha: Optional[float] = None) -> Seq:
-    """The network of arch at width alpha (relative to the named variant): stem, stage1..N, head, classifier."""
+    """The network of arch at width alpha (relative to the named variant): stem, stage1..N, head, classifier; a Seq, or
+    a Cell carrying (current, previous) from part to part when a stage's blocks take two inputs (_chained)."""
     width = width_of(arch, alpha)
     rules = arch.rules
     parts: list[Node] = []
-    cin = arch.in_channels
+    two_inputs: set[str] = set()  # the stages whose nodes take (current, previous) and hand on a pair
+    cin = cin_prev = arch.in_channels  # cin_prev: the output before the current one (a two-input block reads it)
     cin_table = arch.in_channels  # the same widths as the table gives them, for rules that read ratios off it
     if arch.stem is not None:
         kept = rules.paper and width < rules.stem_kept_below  # timm's MobileNetV3 keeps its stem below 0.75
@@ -71,18 +73,24 @@ def build_graph(arch: Arch, alpha: Optional[float] = None) -> Seq:
             Layer("pool", MaxPool2d((3, 3), (2, 2), (1, 1))) if arch.stem.maxpool else None,
         ]
         parts.append(Seq("stem", tuple(p for p in stem if p is not None)))
-        cin, cin_table = stem_c, arch.stem.channels
+        cin_prev, cin, cin_table = cin, stem_c, arch.stem.channels
     for i, stage in enumerate(arch.stages, 1):
         where = f"stage{i} (stages[{i - 1}])"
         kind = stage_kind(stage.block)
         cout = _scaled(arch, alpha, stage.channels, where, "stages", i - 1) if stage.channels else cin
         try:
-            node, cin = kind.build(StageContext(i, stage, cin, cout, width, rules, arch.depth_mult, cin_table))
+            built = kind.build(StageContext(i, stage, cin, cout, width, rules, arch.depth_mult, cin_table,
+                                            cin_prev=cin_prev))
         except CostlabError as exc:
             detail = str(exc) if isinstance(exc, StageError) else f"{stage.block}: {exc}"
-            raise ArchError(f"{where}: {detail}", "stages", i - 1, getattr(exc, "key", None), detail) from None
+            table, index = getattr(exc, "table", None), getattr(exc, "index", None)
+            raise ArchError(f"{where}: {detail}", table or "stages", index if table else i - 1,
+                            getattr(exc, "key", None), detail) from None
+        node, cin, cin_prev = built if kind.inputs == 2 else (*built, cin)
         parts.append(node)
         cin_table = stage.channels or cin_table
+        if kind.inputs == 2:
+            two_inputs.add(node.name)
     head = arch.head
     if head.channels is not None or head.per_input is not None:
         if head.per_input is not None and rules.paper:  # the head's table width, scaled as a layer of its own
@@ -98,7 +106,22 @@ def build_graph(arch: Arch, alpha: Optional[float] = None) -> Seq:
         parts.append(conv_bn_act("head", cin, hc, 1, act=head.act or rules.act))
         cin = hc
     parts.append(_classifier(arch, alpha, cin))
-    return Seq(arch.name, tuple(parts))
+    return _chained(arch.name, parts, two_inputs) if two_inputs else Seq(arch.name, tuple(parts))
+
+
+def _chained(name: str, parts: list[Node], two_inputs: set[str]) -> Cell:
+    """The parts one after the other, as a Cell carrying (current, previous): a one-input part maps the current value
+    and the current becomes the previous; a two-input part (a stage of NASNet cells) reads both and hands on the pair
+    its Cell returns. The first two-input part sees the network's input as both."""
+    wires, current, previous = [], "x", "x"
+    for part in parts:
+        if part.name in two_inputs:
+            wires.append(Wire(part.name, (current, previous), node=part))
+            current, previous = f"{part.name}:0", f"{part.name}:1"
+        else:
+            wires.append(Wire(part.name, (current,), node=part))
+            current, previous = part.name, current
+    return Cell(name, ("x",), tuple(wires), current)
 
 
 def _classifier(arch: Arch, alpha: Optional[float], cin: int) -> Seq:

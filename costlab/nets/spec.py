@@ -7,15 +7,18 @@ where it can be found, the line. Layout (see specs/examples/)::
     family = "custom"             # optional label
     resolution = 160              # required: the native input size
     rules = "efficientnet"        # a preset (mobilenet_v1, mobilenet_v2, mobilenet_v3, mnasnet, efficientnet,
-                                  # resnet, densenet, squeezenet, shufflenet_v2, inception, mixnet, xception) or
-                                  # a [rules] table: preset = ..., plus any Rules field to override (width_rule =
-                                  # "torchvision" | "paper", se_pool = "adaptive" | "mean", ...)
+                                  # resnet, densenet, squeezenet, shufflenet_v2, inception, mixnet, xception,
+                                  # nasnet) or a [rules] table: preset = ..., plus any Rules field to override
+                                  # (width_rule = "torchvision" | "paper", se_pool = "adaptive" | "mean", ...)
     width_mult = 1.0              # optional; depth_mult, in_channels likewise
     [stem]        channels, kernel, stride, act, maxpool
     [[stages]]    block, channels, repeats, stride, kernel (an int, or a list: a mixed depthwise conv), expand,
                   expanded, se (true/false or a ratio), expand_groups, project_groups, act, groups, ...
     [head]        channels | per_input, scale, act          (optional; no head conv without it)
     [classifier]  classes, hidden, hidden_scale, hidden_act, pool           (optional)
+    [blocks.NAME] output, inputs, passes, and one [[blocks.NAME.nodes]] table per node: name, op, inputs and the
+                  op's keys (channels = "widths[0]": integers or expressions of the stage's values); a stage uses
+                  it as block = "NAME" (nets/graph_spec.py has the format, nets/graph_block.py what it means)
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any, Optional
 
 from ..errors import CostlabError
 from ..io.toml import key_line, load as load_toml
+from .graph_spec import load_blocks, resolve, shape_error
 from .model import BLOCK_ALIASES, Arch, ArchError, Classifier, Head, Stage, Stem
 from .network import stride_steps, total_stride
 from .scaling import Rules
@@ -36,7 +40,7 @@ INT, FLOAT, STR, BOOL, INTS = "an integer", "a number", "a string", "true or fal
 INT_OR_INTS, BOOL_OR_FLOAT = "an integer or a list of integers", "true, false or a number"
 
 TOP = {"name": STR, "family": STR, "resolution": INT, "rules": None, "width_mult": FLOAT, "depth_mult": FLOAT,
-       "in_channels": INT, "stem": dict, "stages": list, "head": dict, "classifier": dict}
+       "in_channels": INT, "stem": dict, "stages": list, "head": dict, "classifier": dict, "blocks": dict}
 SCHEMAS: dict[str, dict[str, str]] = {
     "stem": {"channels": INT, "kernel": INT, "stride": INT, "act": STR, "maxpool": BOOL},
     "stages": {"block": STR, "channels": INT, "repeats": INT, "stride": INT, "kernel": INT_OR_INTS, "expand": FLOAT,
@@ -97,7 +101,8 @@ def _arch(data: dict, ctx: _Ctx) -> Arch:
         raise ctx.error("must be one or more [[stages]] tables", key="stages")
     rules = _rules(data.get("rules", "efficientnet"), ctx)
     stem = _make(Stem, "stem", None, data["stem"], ctx) if "stem" in data else None
-    stage_rows = tuple(_make(Stage, "stages", i, s, ctx) for i, s in enumerate(stages))
+    blocks = load_blocks(data["blocks"], ctx) if "blocks" in data else {}
+    stage_rows = tuple(_make(Stage, "stages", i, s, ctx, blocks) for i, s in enumerate(stages))
     head = _make(Head, "head", None, data.get("head", {}), ctx)
     classifier = _make(Classifier, "classifier", None, data.get("classifier", {}), ctx)
     top = {k: data[k] for k in ("width_mult", "depth_mult", "in_channels") if k in data}
@@ -144,9 +149,10 @@ def _fields(table: dict, name: str, index: Optional[int], ctx: _Ctx) -> dict:
     return out
 
 
-def _make(cls, name: str, index: Optional[int], table: dict, ctx: _Ctx):
+def _make(cls, name: str, index: Optional[int], table: dict, ctx: _Ctx, blocks: Optional[dict] = None):
     fields = _fields(table, name, index, ctx)
     if cls is Stage:
+        fields = resolve(fields, blocks or {}, ctx, index)
         _check_keys_apply(fields, index, ctx)
     try:
         return cls(**fields)
@@ -158,7 +164,7 @@ def _make(cls, name: str, index: Optional[int], table: dict, ctx: _Ctx):
 
 def _check_keys_apply(fields: dict, index: Optional[int], ctx: _Ctx) -> None:
     """A key the stage's block gives no meaning to is an error at its line, even when it holds the default value."""
-    block = BLOCK_ALIASES.get(fields["block"], fields["block"])
+    block = BLOCK_ALIASES.get(fields["block"], fields["block"]) if isinstance(fields["block"], str) else fields["block"]
     kind = stage_kind(block)
     if kind is None:
         return  # the Stage itself names the unknown block
@@ -201,7 +207,10 @@ def _check_shapes(arch: Arch, ctx: _Ctx) -> None:
         raise ctx.error(f"impossible shape: {exc}") from None
     try:
         walk(node, x, "paper")
-    except ShapeError as exc:  # name the table the failing layer comes from
+    except ShapeError as exc:  # name the table the failing layer comes from (a graph block's node: its own table)
+        in_block = shape_error(arch, exc, ctx)
+        if in_block:
+            raise in_block from None
         part = exc.path.split(".")[0]
         stage = re.fullmatch(r"stage(\d+)", part)
         table, index = ("stages", int(stage.group(1)) - 1) if stage else (part, None)

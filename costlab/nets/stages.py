@@ -35,6 +35,7 @@ class StageContext:
     depth_mult: float
     cin_table: int = 0  # the block's input channels as the table gives them (before the width multiplier)
     first: bool = True  # the stage's first block (the blocks after it take the stage's output, at stride 1)
+    cin_prev: Optional[int] = None  # channels of the output before the input: a two-input block's second input
 
     @property
     def act(self) -> str:
@@ -42,23 +43,37 @@ class StageContext:
 
 
 class StageError(CostlabError):
-    """A stage that cannot be built, naming the stage key at fault."""
+    """A stage that cannot be built, naming the stage key at fault; or, with table and index, a key elsewhere (a node
+    of a graph block: table 'blocks.NAME.nodes', index the node's)."""
 
-    def __init__(self, message: str, key: Optional[str] = None) -> None:
+    def __init__(self, message: str, key: Optional[str] = None, table: Optional[str] = None,
+                 index: Optional[int] = None) -> None:
         super().__init__(message)
-        self.key = key
+        self.key, self.table, self.index = key, table, index
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class StageKind:
     """A block kind: the stage keys it takes, how it builds a stage (its Seq and output channels), and how much it
-    divides the input's height and width."""
+    divides the input's height and width.
+
+    A kind taking two inputs (inputs = 2, NASNet's cells) reads the output before its input too; its build returns
+    (node, cout, cout_prev), cout_prev the channels of what the next stage receives as its second input. name: a kind
+    a Stage row holds itself (a TOML file's graph block) rather than by its registered name."""
 
     keys: tuple[str, ...]
-    build: Callable[[StageContext], tuple[Node, int]]
+    build: Callable[[StageContext], tuple]
     stride: Callable[["Stage"], int] = lambda stage: stage.stride
     has_channels: bool = True  # a pooling stage keeps its input's channels
     mixed_kernel: bool = False  # takes a list of kernels (a mixed depthwise conv)
+    inputs: int = 1
+    name: str = ""
+
+    def __str__(self) -> str:
+        return self.name or "<unnamed block kind>"
+
+    def __repr__(self) -> str:
+        return repr(str(self))
 
 
 STAGE_KINDS: dict[str, StageKind] = {}
@@ -69,8 +84,11 @@ def register(name: str, kind: StageKind) -> None:
     STAGE_KINDS[name] = kind
 
 
-def stage_kind(name: str) -> Optional[StageKind]:
-    """The kind of a block name, every built-in family loaded first; None if there is none."""
+def stage_kind(name: "str | StageKind") -> Optional[StageKind]:
+    """The kind of a block name, every built-in family loaded first (a kind itself passes through); None if there is
+    none."""
+    if isinstance(name, StageKind):
+        return name
     if name not in STAGE_KINDS:
         from . import tables  # noqa: F401  (families register their kinds as they load)
     return STAGE_KINDS.get(name)

@@ -123,6 +123,7 @@ TO_TORCH: dict[type, ToTorch] = {
     ops.AvgPool2d: ToTorch(_pool_module),
     ops.Flatten: ToTorch(lambda o: nn.Flatten(1)),
     ops.ChannelShuffle: ToTorch(lambda o: nn.ChannelShuffle(o.groups)),
+    ops.Pad: ToTorch(lambda o: nn.ZeroPad2d(o.amounts)),
     # written as operators, as torchvision writes them (ptflops patches torch.add and Tensor.mul, not these)
     ops.Add: ToTorch(function=lambda *xs: _sum(xs)),
     ops.Mul: ToTorch(function=lambda x, gate: x * _as_map(gate)),
@@ -230,6 +231,7 @@ FROM_TORCH: dict[type, Callable[[Any], ops.Op]] = {
     FunctionalActivation: lambda m: ops.Activation(m.function, functional=True),
     FunctionalPool2d: lambda m: m.op,
     nn.ChannelShuffle: lambda m: ops.ChannelShuffle(m.groups),
+    nn.ZeroPad2d: lambda m: ops.Pad(tuple(m.padding)),
     nn.Flatten: lambda m: ops.Flatten(),
 }
 # modules that compute nothing (in eval) and need not have an analytic row; by name where torch lacks the class

@@ -149,6 +149,30 @@ class ChannelShuffle(Op):
 
 
 @dataclass(frozen=True)
+class Pad(Op):
+    """torch.nn.ZeroPad2d((left, right, top, bottom)): zero rows and columns added at each side, a negative amount
+    cropping instead. NASNet's factorized reduction pads (-1, 1, -1, 1): one pixel cropped at the top left and one
+    zero added at the bottom right, so the stride-2 pool after it samples the odd pixels."""
+
+    amounts: tuple[int, int, int, int]
+    kind: ClassVar[str] = "pad"
+    key: ClassVar[str] = "pad"
+
+    def __post_init__(self) -> None:
+        require(isinstance(self.amounts, (tuple, list)) and len(self.amounts) == 4
+                and all(isinstance(a, int) and not isinstance(a, bool) for a in self.amounts),
+                f"padding must be four integers (left, right, top, bottom), got {self.amounts!r}")
+        object.__setattr__(self, "amounts", tuple(self.amounts))
+
+    def out_shape(self, x: Shape) -> Shape:
+        """(C, H + top + bottom, W + left + right)."""
+        left, right, top, bottom = self.amounts
+        h, w = x.h + top + bottom, x.w + left + right
+        require(h >= 1 and w >= 1, f"padding {list(self.amounts)} leaves {x} with no pixels")
+        return Shape(x.c, h, w)
+
+
+@dataclass(frozen=True)
 class Mul(Join):
     """The squeeze-excitation rescale x * gate (a C x 1 x 1 gate broadcast over H x W)."""
 

@@ -23,6 +23,7 @@ SQUEEZENET_RULES = Rules(width="divisible8", act="relu")  # every SqueezeNet wid
 MIXNET_RULES = Rules(width="divisible8", expand="divisible8", act="relu", se="input/4", se_act="silu",
                      se_gate="sigmoid", se_pool="mean")
 XCEPTION_RULES = Rules(width="floor", act="relu")
+NASNET_RULES = Rules(width="floor", act="relu")
 
 RULE_PRESETS = {
     "mobilenet_v1": MOBILENET_V1_RULES,
@@ -37,4 +38,5 @@ RULE_PRESETS = {
     "squeezenet": SQUEEZENET_RULES,
     "mixnet": MIXNET_RULES,
     "xception": XCEPTION_RULES,
+    "nasnet": NASNET_RULES,
 }
