@@ -46,13 +46,14 @@ def latency(name, device, measure, threads, batch, resolution, input_text, dtype
     the prediction and with MACs alone.
 
     \b
-    The host profile (the default device) is calibrated, not looked up: about 1-3 s of torch microbenchmarks on
-    generic shapes (no network is run: dense and depthwise 3x3 convs, a grid of 16 1x1-conv GEMM shapes, 64 MiB and
-    4 MiB copies, each activation / BatchNorm / add / multiply / pool on a 1 MiB tensor, each layer type on a tiny
-    tensor, and a first-touch write of fresh pages). It is cached in $COSTLAB_CACHE_DIR, else
-    $XDG_CACHE_HOME/costlab, else ~/.cache/costlab, as host-<threads>.toml, with the CPU model and torch version it
-    was measured with; a cache from another CPU, torch version or thread count is stale and is measured again
-    (a note on stderr says why). --recalibrate measures it again now.
+    The host profile (the default device) is calibrated, not looked up: torch microbenchmarks of generic shapes,
+    never a network (dense and depthwise 3x3 convs, a grid of 16 1x1-conv GEMM shapes, 64 MiB and 4 MiB copies,
+    each activation / BatchNorm / add / multiply / pool on a 1 MiB tensor, each layer type on a tiny tensor, and a
+    first-touch write of fresh pages): under a second at one thread on a quiet machine, up to about 15 s at two
+    threads on a busy one. It is cached as host-<threads>.toml in $COSTLAB_CACHE_DIR, else $XDG_CACHE_HOME/costlab,
+    else ~/.cache/costlab, with the CPU model and torch version it was measured with; a cache from another CPU,
+    torch version or thread count is stale and is measured again (a note on stderr says why). --recalibrate
+    measures it again now.
     """
     from ..core.checks import MAX_SIZE, positive_int
     from ..core.shapes import parse_input_shape
