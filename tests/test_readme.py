@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,7 @@ def _matches(expected: list[str], actual: list[str]) -> bool:
 
 @pytest.mark.parametrize("command,expected", _examples(), ids=lambda v: v[:50] if isinstance(v, str) else "")
 def test_readme_example_prints_what_it_shows(command, expected, run, tmp_path, monkeypatch):
+    shutil.copytree(README.parent / "specs", tmp_path / "specs")  # examples name specs/... as from the repository root
     monkeypatch.chdir(tmp_path)  # charts and reports land in a scratch folder
     result = run(*shlex.split(command)[1:])
     actual = (result.stdout + result.stderr).splitlines()

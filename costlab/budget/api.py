@@ -7,22 +7,32 @@ from typing import Any, Optional, Sequence
 
 from ..core.conventions import CONVENTIONS, DEFAULT_CONVENTION
 from ..errors import CostlabError
-from .check import Result, measure
-from .schema import LIMITS, default_name, parse_input, parse_limit, suggest
+from ..perf.devices import Device
+from .check import Result, measure, predicted_latency_ms
+from .schema import (LATENCY_KEY, LATENCY_METRIC, LIMITS, default_name, latency_device, parse_input, parse_latency,
+                     parse_limit, suggest)
 
 
 def assert_budget(model_or_name: Any, input: Optional[Sequence[int]] = None, resolution: Optional[int] = None,
                   alpha: Optional[float] = None, convention: str = DEFAULT_CONVENTION,
-                  max_macs: Any = None, max_flops: Any = None, max_params: Any = None) -> list[Result]:
+                  max_macs: Any = None, max_flops: Any = None, max_params: Any = None,
+                  max_latency_ms: Optional[float] = None, device: Any = None) -> list[Result]:
     """Raise AssertionError naming every exceeded limit; return the results when all hold.
 
     model_or_name: a built-in name, an architecture TOML path, 'MODULE:CALLABLE', or an nn.Module
-    instance (the last two are traced with torch). Limits are ints or SI strings ('400M', '5.3M').
+    instance (the last two are traced with torch). Limits are ints or SI strings ('400M', '5.3M');
+    max_latency_ms is milliseconds predicted on device (a shipped profile name, a device TOML path or a Device).
     """
     given = {"max_macs": max_macs, "max_flops": max_flops, "max_params": max_params}
     limits = [(LIMITS[k], parse_limit(v, k)) for k, v in given.items() if v is not None]
+    profile = device if isinstance(device, Device) else None
+    if profile is None and (max_latency_ms is not None or device is not None):
+        table = {k: v for k, v in ((LATENCY_KEY, max_latency_ms), ("device", device)) if v is not None}
+        profile = latency_device(table, "assert_budget", None)
+    if max_latency_ms is not None:
+        limits.append((LATENCY_METRIC, parse_latency(max_latency_ms, LATENCY_KEY)))
     if not limits:
-        raise CostlabError("assert_budget needs at least one of max_macs, max_flops, max_params")
+        raise CostlabError(f"assert_budget needs at least one of max_macs, max_flops, max_params, {LATENCY_KEY}")
     if convention not in CONVENTIONS:
         raise CostlabError(f"unknown convention {convention!r}{suggest(str(convention), CONVENTIONS)}")
     input_shape = None if input is None else parse_input(input)
@@ -30,7 +40,9 @@ def assert_budget(model_or_name: Any, input: Optional[Sequence[int]] = None, res
     label = model if isinstance(model, str) else type(model).__name__
     name = default_name(label, resolution, alpha, input_shape, convention)
     analysis = measure(model, resolution, alpha, input_shape, convention)
-    results = [Result(name, label, metric, limit, int(getattr(analysis, metric))) for metric, limit in limits]
+    results = [Result(name, label, metric, limit, predicted_latency_ms(model, analysis, profile, input_shape, resolution),
+                      device=profile.name) if metric == LATENCY_METRIC
+               else Result(name, label, metric, limit, int(getattr(analysis, metric))) for metric, limit in limits]
     failed = [r for r in results if not r.ok]
     if failed:
         raise AssertionError("budget exceeded: " + "; ".join(r.message() for r in failed))

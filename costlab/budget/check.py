@@ -9,7 +9,9 @@ from typing import Any, Optional, Sequence
 
 from ..core.conventions import DEFAULT_CONVENTION
 from ..errors import CostlabError
-from .schema import Budget, is_module_spec, load_budgets
+from ..core.analyze import Analysis
+from ..core.traffic import DEFAULT_DTYPE_BYTES
+from .schema import LATENCY_METRIC, Budget, is_module_spec, load_budgets
 
 
 def measure(model: Any, resolution: Optional[int] = None, alpha: Optional[float] = None,
@@ -77,18 +79,24 @@ def _describe(model: Any) -> str:
 
 @dataclass(frozen=True)
 class Result:
-    """One limit of one budget: holds when actual <= limit."""
+    """One limit of one budget: holds when actual <= limit. Counts are exact ints; a latency (metric latency_ms) is
+    milliseconds predicted on `device`."""
 
     name: str
     model: str
     metric: str
-    limit: int
-    actual: int
+    limit: float
+    actual: float
     line: Optional[int] = None
+    device: str = ""
 
     @property
     def ok(self) -> bool:
         return self.actual <= self.limit
+
+    def text(self, value: float) -> str:
+        """A limit, actual or headroom as printed: '300,774,272' for a count, '12.345 ms' for a latency."""
+        return f"{value:,.3f} ms" if self.metric == LATENCY_METRIC else f"{value:,}"
 
     @property
     def key(self) -> str:
@@ -105,35 +113,60 @@ class Result:
         return 100 * self.headroom / self.limit if self.limit else None
 
     def as_dict(self) -> dict:
+        """JSON and CSV row; a latency row also names its device."""
         pct = self.headroom_pct
-        return {"name": self.name, "model": self.model, "metric": self.metric, "limit": self.limit,
-                "actual": self.actual, "headroom": self.headroom,
-                "headroom_pct": None if pct is None else round(pct, 2), "ok": self.ok}
+        out = {"name": self.name, "model": self.model, "metric": self.metric, "limit": self.limit,
+               "actual": self.actual, "headroom": self.headroom,
+               "headroom_pct": None if pct is None else round(pct, 2), "ok": self.ok}
+        return {**out, "device": self.device} if self.device else out
 
     def message(self) -> str:
-        """One line naming model and metric: 'mobilenet_v1: macs 568,740,352 exceeds max_macs 500,000,000 by 68,740,352 (13.7%)'."""
+        """One line naming model and metric: 'mobilenet_v1: macs 568,740,352 exceeds max_macs 500,000,000 by 68,740,352 (13.7%)';
+        a latency adds its device: 'latency_ms 13.100 ms on jetson-nano exceeds max_latency_ms 12.000 ms by ...'."""
         who = self.name if self.model in self.name else f"{self.name} [{self.model}]"
+        what = f"{self.metric} {self.text(self.actual)}" + (f" on {self.device}" if self.device else "")
         if self.ok:
-            return f"{who}: {self.metric} {self.actual:,} within {self.key} {self.limit:,}"
+            return f"{who}: {what} within {self.key} {self.text(self.limit)}"
         over = -self.headroom
         share = f" ({100 * over / self.limit:.1f}%)" if self.limit else ""
-        return f"{who}: {self.metric} {self.actual:,} exceeds {self.key} {self.limit:,} by {over:,}{share}"
+        return f"{who}: {what} exceeds {self.key} {self.text(self.limit)} by {self.text(over)}{share}"
+
+
+def predicted_latency_ms(model: Any, analysis: Any, device, input_shape: Optional[Sequence[int]] = None,
+                         resolution: Optional[int] = None) -> float:
+    """The roofline's whole-model prediction on device (fp32, at the device's thread count, else 1): over an analysed
+    network's rows (no torch), or over a MODULE:CALLABLE's / nn.Module's traced ops (perf.traced_latency)."""
+    threads = device.threads or 1
+    if isinstance(analysis, Analysis):
+        from ..perf.roofline import predict
+
+        return sum(layer.predicted_ms for layer in predict(analysis, device, threads=threads))
+    from ..perf.traced_latency import traced_layers
+
+    dims = tuple(input_shape) if input_shape is not None else (1, 3, resolution, resolution)
+    _, layers = traced_layers(model, dims, device, DEFAULT_DTYPE_BYTES, threads)
+    return sum(layer.predicted_ms for layer in layers)
 
 
 def evaluate(budgets: Sequence[Budget]) -> list[Result]:
-    """Count each budget's model (each distinct setting once) and compare with every limit."""
+    """Count each budget's model (each distinct setting once) and compare with every limit; a latency limit is the
+    roofline's prediction on the budget's device."""
     cache: dict[tuple, Any] = {}
     results = []
     for b in budgets:
         key = (b.model, b.resolution, b.alpha, b.input, b.convention, b.base_dir)
-        if key not in cache:
-            try:
+        try:
+            if key not in cache:
                 cache[key] = measure(b.model, b.resolution, b.alpha, b.input, b.convention, b.base_dir)
-            except CostlabError as exc:
-                raise CostlabError(f"{b.where or repr(b.name)}: {exc}") from None
-        analysis = cache[key]
-        results.extend(Result(b.name, b.model, metric, limit, int(getattr(analysis, metric)), b.line)
-                       for metric, limit in b.limits)
+            analysis = cache[key]
+            for metric, limit in b.limits:
+                if metric == LATENCY_METRIC:
+                    actual = predicted_latency_ms(b.model, analysis, b.device, b.input, b.resolution)
+                    results.append(Result(b.name, b.model, metric, limit, actual, b.line, b.device.name))
+                else:
+                    results.append(Result(b.name, b.model, metric, limit, int(getattr(analysis, metric)), b.line))
+        except CostlabError as exc:
+            raise CostlabError(f"{b.where or repr(b.name)}: {exc}") from None
     return results
 
 

@@ -15,31 +15,46 @@ from .check import Result
 DISPLAY = [
     ("name", "name", None),
     ("metric", "metric", None),
-    ("limit", "limit", lambda v: f"{v:,}"),
-    ("actual", "actual", lambda v: f"{v:,}"),
+    ("limit", "limit", None),
+    ("actual", "actual", None),
     ("headroom", "headroom", None),
     ("ok", "ok", None),
 ]
 ALIGN = ["left", "left", "right", "right", "right", "left"]
+# with a latency limit among the results: the device each latency is predicted on, beside the metric
+DEVICE_COLUMN = ("device", "device", None)
 
 
 def headroom_text(result: Result) -> str:
-    """'12.3% (45.6M)' under the limit, '-5.4% (-30.8M)' over it."""
+    """'12.3% (45.6M)' under the limit, '-5.4% (-30.8M)' over it; a latency's in ms: '8.1% (1.234 ms)'."""
     pct = result.headroom_pct
-    amount = humanize(result.headroom) if result.headroom >= 0 else "-" + humanize(-result.headroom)
+    if result.device:
+        amount = result.text(result.headroom)
+    else:
+        amount = humanize(result.headroom) if result.headroom >= 0 else "-" + humanize(-result.headroom)
     return f"{pct:.1f}% ({amount})" if pct is not None else amount
 
 
+def _display(results: Sequence[Result]) -> tuple[list, list]:
+    """The columns (and their alignment): DISPLAY, with the device column after the metric when any limit has one."""
+    if not any(r.device for r in results):
+        return DISPLAY, ALIGN
+    return DISPLAY[:2] + [DEVICE_COLUMN] + DISPLAY[2:], ALIGN[:2] + ["left"] + ALIGN[2:]
+
+
 def render_results(results: Sequence[Result], fmt: str) -> str:
-    """table / markdown: one row per limit with headroom as % and absolute; csv / json: exact ints."""
+    """table / markdown: one row per limit with headroom as % and absolute; csv / json: exact ints (a latency's
+    milliseconds as a float), and a device for each latency row."""
+    display, align = _display(results)
     data = [r.as_dict() for r in results]
     if fmt in ("json", "csv"):
-        return emit(fmt, data, DISPLAY)
+        return emit(fmt, data, display)
     failed = sum(not r.ok for r in results)
     footer = (f"{len(results) - failed} of {len(results)} limits hold"
               + (f"; {failed} exceeded" if failed else ""))
-    rows = [{**row, "headroom": headroom_text(r), "ok": "ok" if r.ok else "EXCEEDED"} for r, row in zip(results, data)]
-    return emit(fmt, rows, DISPLAY, footer=footer, align=ALIGN)
+    rows = [{**row, "device": r.device, "limit": r.text(r.limit), "actual": r.text(r.actual),
+             "headroom": headroom_text(r), "ok": "ok" if r.ok else "EXCEEDED"} for r, row in zip(results, data)]
+    return emit(fmt, rows, display, footer=footer, align=align)
 
 
 def junit_xml(results: Sequence[Result], suite: str = "costlab budgets") -> str:
@@ -51,6 +66,8 @@ def junit_xml(results: Sequence[Result], suite: str = "costlab budgets") -> str:
     for r in results:
         case = ET.SubElement(ts, "testcase", classname=r.name, name=r.key)
         detail = f"model: {r.model}\nmetric: {r.metric}\nlimit: {r.limit}\nactual: {r.actual}\nheadroom: {r.headroom}"
+        if r.device:
+            detail += f"\ndevice: {r.device} (latency predicted by the roofline, in ms)"
         if not r.ok:
             failure = ET.SubElement(case, "failure", message=r.message(), type="BudgetExceeded")
             failure.text = detail

@@ -11,6 +11,8 @@ A budget file is TOML with one ``[[budget]]`` table per model::
     convention = "paper"              # optional; MODULE:CALLABLE budgets take paper or fvcore only
     max_macs = "310M"                 # limits: integers or strings with SI suffixes (1M = 10^6)
     max_params = "3.6M"
+    max_latency_ms = 25.0             # predicted by the roofline on `device`: deterministic, so CI-safe
+    device = "jetson-nano"            # a shipped spec-sheet profile, or a device TOML (relative to this file)
 
 A limit holds when actual <= limit. The whole file is parsed and every model counted before
 anything is printed or written, so a bad file never leaves half an output behind.
@@ -24,11 +26,11 @@ import difflib
 import math
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from ..core.conventions import CONVENTIONS, DEFAULT_CONVENTION
 from ..core.checks import MAX_SIZE, multiplier, positive_int
@@ -36,11 +38,15 @@ from ..core.shapes import parse_input_shape
 from ..io.render import dims_text
 from ..errors import CostlabError
 from ..io import toml as tomlfile
+from ..nets.registry import is_module_spec
+from ..perf.devices import Device, known_devices, load_device, load_device_file
 
 # limit key -> metric attribute of an analysis; add a row here when a new metric exists.
 LIMITS: dict[str, str] = {"max_macs": "macs", "max_flops": "flops", "max_params": "params"}
-SETTINGS = ("model", "name", "resolution", "alpha", "input", "convention")
-BUDGET_KEYS = SETTINGS + tuple(LIMITS)
+# the latency limit: milliseconds predicted on the budget's device (perf.roofline), not a count
+LATENCY_KEY, LATENCY_METRIC = "max_latency_ms", "latency_ms"
+SETTINGS = ("model", "name", "resolution", "alpha", "input", "convention", "device")
+BUDGET_KEYS = SETTINGS + tuple(LIMITS) + (LATENCY_KEY,)
 TOP_LEVEL_KEYS = ("budget",)
 
 SI_SUFFIXES = {"": 0, "K": 3, "k": 3, "M": 6, "G": 9, "T": 12}
@@ -82,11 +88,12 @@ def parse_limit(value: Any, what: str = "limit") -> int:
 
 @dataclass(frozen=True)
 class Budget:
-    """One [[budget]] table: which model, counted how, and its limits (metric, limit) in file order."""
+    """One [[budget]] table: which model, counted how, and its limits (metric, limit) in file order; a latency limit
+    (milliseconds, a float) comes with the device profile it is predicted on."""
 
     name: str
     model: str
-    limits: tuple[tuple[str, int], ...]
+    limits: tuple[tuple[str, float], ...]
     resolution: Optional[int] = None
     alpha: Optional[float] = None
     input: Optional[tuple[int, ...]] = None
@@ -94,6 +101,7 @@ class Budget:
     line: Optional[int] = None  # line of its [[budget]] header in the file, for annotations
     where: str = ""  # 'budgets.toml: budget 3 (mobilenet_v2)', to prefix errors found while counting
     base_dir: Optional[Path] = None  # relative TOML model paths resolve against the budget file's folder
+    device: Optional[Device] = field(default=None, compare=False)  # the profile max_latency_ms is predicted on
 
 
 def load_budgets(path: str | os.PathLike) -> list[Budget]:
@@ -119,7 +127,8 @@ def parse_budgets(text: str, source: str = "<budgets>", base_dir: Optional[Path]
         raise CostlabError(f"{source}: no budgets; add at least one [[budget]] table")
     lines = tomlfile.header_lines(text, "budget")
     lines = lines if len(lines) == len(tables) else [None] * len(tables)
-    budgets = [_parse_table(t, f"{source}: budget {i + 1}", lines[i], base_dir) for i, t in enumerate(tables)]
+    budgets = [_parse_table(t, f"{source}: budget {i + 1}", lines[i], base_dir,
+                            lambda key, i=i: tomlfile.key_line(text, "budget", i, key)) for i, t in enumerate(tables)]
     seen: dict[str, int] = {}
     for i, b in enumerate(budgets):
         if b.name in seen:
@@ -134,7 +143,8 @@ def suggest(word: str, options: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _parse_table(table: dict, where: str, line: Optional[int], base_dir: Optional[Path]) -> Budget:
+def _parse_table(table: dict, where: str, line: Optional[int], base_dir: Optional[Path],
+                 line_of: Callable[[str], Optional[int]] = lambda key: None) -> Budget:
     for key in table:
         if key not in BUDGET_KEYS:
             raise CostlabError(f"{where}: unknown key {key!r}{suggest(key, BUDGET_KEYS)} "
@@ -160,9 +170,12 @@ def _parse_table(table: dict, where: str, line: Optional[int], base_dir: Optiona
     if convention not in CONVENTIONS:
         raise CostlabError(f"{where}: unknown convention {convention!r}{suggest(str(convention), CONVENTIONS)} "
                            f"(known: {', '.join(CONVENTIONS)})")
-    limits = tuple((LIMITS[key], parse_limit(value, f"{where}: {key}")) for key, value in table.items() if key in LIMITS)
+    device = latency_device(table, where, base_dir, line_of)
+    limits = tuple((LATENCY_METRIC, parse_latency(value, f"{where}: {key}{_at(line_of(key))}")) if key == LATENCY_KEY
+                   else (LIMITS[key], parse_limit(value, f"{where}: {key}"))
+                   for key, value in table.items() if key in LIMITS or key == LATENCY_KEY)
     if not limits:
-        raise CostlabError(f"{where}: no limit; set at least one of {', '.join(LIMITS)}")
+        raise CostlabError(f"{where}: no limit; set at least one of {', '.join(LIMITS)}, {LATENCY_KEY}")
     if is_module_spec(model) and alpha is not None:
         raise CostlabError(f"{where}: alpha applies to built-in and TOML models only, not to {model!r}")
     if is_module_spec(model) and input_shape is None and resolution is None:
@@ -173,7 +186,50 @@ def _parse_table(table: dict, where: str, line: Optional[int], base_dir: Optiona
     name = name.strip() if name else default_name(model, resolution, alpha, input_shape, convention)
     _check_input_vs_resolution(input_shape, resolution, model, where)
     return Budget(name, model, limits, resolution, None if alpha is None else float(alpha), input_shape,
-                  convention, line=line, base_dir=base_dir, where=where)
+                  convention, line=line, base_dir=base_dir, where=where, device=device)
+
+
+def _at(line: Optional[int]) -> str:
+    return f" (line {line})" if line else ""
+
+
+def parse_latency(value: Any, what: str = LATENCY_KEY) -> float:
+    """A latency limit in milliseconds: a finite number > 0 (an int or a float; not a string, not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise CostlabError(f"{what} must be a finite number of milliseconds > 0, got {value!r}")
+    return float(value)
+
+
+def latency_device(table: dict, where: str, base_dir: Optional[Path],
+                   line_of: Callable[[str], Optional[int]] = lambda key: None) -> Optional[Device]:
+    """The device a budget's max_latency_ms is predicted on: required with it, meaningless without it; a shipped
+    spec-sheet profile or a device TOML (relative to the budget file's folder), never the calibrated host."""
+    spec = table.get("device")
+    shipped = ", ".join(known_devices()[1:])
+    if spec is None:
+        if LATENCY_KEY in table:
+            raise CostlabError(f"{where}: {LATENCY_KEY}{_at(line_of(LATENCY_KEY))} needs a 'device' to predict the "
+                               f"latency on: a shipped profile ({shipped}) or a device TOML file")
+        return None
+    at = f"device{_at(line_of('device'))}"
+    if LATENCY_KEY not in table:
+        raise CostlabError(f"{where}: {at} is used by {LATENCY_KEY} only, and this budget has none")
+    if not isinstance(spec, str) or not spec.strip():
+        raise CostlabError(f"{where}: {at} must be a profile name or a TOML file path, got {spec!r}")
+    spec = spec.strip()
+    if spec == "host":
+        raise CostlabError(f"{where}: {at}: 'host' is calibrated on whichever machine runs the check, so the verdict "
+                           f"would change from one runner to the next; use a spec-sheet profile ({shipped}) or a "
+                           f"device TOML file")
+    try:
+        if spec.lower().endswith(".toml") or "/" in spec or os.sep in spec:
+            path = Path(spec)
+            return load_device_file(path if path.is_absolute() or base_dir is None else base_dir / path)
+        if spec not in known_devices():
+            raise CostlabError(f"unknown device profile {spec!r}; budgets take {shipped} or a FILE.toml")
+        return load_device(spec)
+    except CostlabError as exc:
+        raise CostlabError(f"{where}: {at}: {exc}") from None
 
 
 def _opt_positive_int(value: Any, what: str, limit: int) -> Optional[int]:
@@ -192,11 +248,6 @@ def _check_input_vs_resolution(input_shape, resolution, model: str, where: str) 
         raise CostlabError(f"{where}: input {list(input_shape)} disagrees with resolution {resolution}; give one of them")
     if not is_module_spec(model) and input_shape[2] != input_shape[3]:
         raise CostlabError(f"{where}: built-in and TOML models take square inputs, got {list(input_shape)}")
-
-
-def is_module_spec(model: str) -> bool:
-    """MODULE:CALLABLE (e.g. 'torchvision.models:resnet18'), as opposed to a built-in name or a .toml path."""
-    return ":" in model and not model.lower().endswith(".toml")
 
 
 def default_name(model: str, resolution=None, alpha=None, input_shape=None, convention=DEFAULT_CONVENTION) -> str:

@@ -1,4 +1,5 @@
-"""`costlab check BUDGETS.toml`: assert MAC / FLOP / parameter budgets (exit 0 all hold, 1 any exceeded, 2 bad file)."""
+"""`costlab check BUDGETS.toml`: assert MAC / FLOP / parameter / predicted-latency budgets (exit 0 all hold, 1 any
+exceeded, 2 bad file)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def check(budget_file: str, junit: Optional[str], fmt: str) -> int:
       convention = "paper"         # paper (default), fvcore, ptflops or thop
       max_macs = "310M"            # limits: max_macs, max_flops, max_params; integers or "5.3M" (K, M, G, T)
       max_params = "3.6M"
+      max_latency_ms = 12.0        # predicted by the roofline on device (deterministic): milliseconds > 0
+      device = "jetson-nano"       # a shipped spec-sheet profile or a device TOML (relative to FILE); not host
 
     Exit 0 when every limit holds, 1 when any is exceeded, 2 when FILE is bad. With GITHUB_STEP_SUMMARY set, a
     Markdown table is appended to it; with GITHUB_ACTIONS=true, each exceeded limit is also printed as a ::error

@@ -14,7 +14,7 @@ def _ms(value) -> str:
 
 
 def _rho(value) -> str:
-    return f"{value:.3f}"
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 @click.command()
@@ -23,32 +23,61 @@ def _rho(value) -> str:
               help="Device profile: host (calibrated here, cached), a shipped profile (see the error for names) or FILE.toml.")
 @click.option("--measure", is_flag=True, help="Also time every layer with torch eager on this CPU and correlate.")
 @click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads for calibration and timing.")
-@click.option("--resolution", type=int, default=None, help="Input height and width  [default: the model's].")
+@click.option("--batch", type=int, default=1, show_default=True, help="Images per forward pass.")
+@click.option("--resolution", type=int, default=None, help="Input height and width  [default: the model's; 224 for MODULE:CALLABLE].")
+@click.option("--input", "input_text", default=None,
+              help="MODULE:CALLABLE only: input shape N,C,H,W  [default: BATCH,3,RESOLUTION,RESOLUTION].")
 @click.option("--dtype-bytes", type=int, default=4, show_default=True, help="Bytes per element (fp32 = 4).")
 @click.option("--repeats", type=int, default=15, show_default=True, help="Timed forward passes (median) with --measure.")
 @click.option("--recalibrate", is_flag=True, help="Measure the host profile again instead of using the cached one.")
 @format_option
 @chart_option(help="Draw the roofline to FILE.png|.svg.")
 @chart_option("--share-chart", help="With --measure: MACs share vs latency share by layer type to FILE.png|.svg.")
-def latency(name, device, measure, threads, resolution, dtype_bytes, repeats, recalibrate, fmt, chart, share_chart):
-    """Per-layer MACs, bytes moved, intensity (FLOPs/byte), bound and roofline latency of NAME at batch 1.
+def latency(name, device, measure, threads, batch, resolution, input_text, dtype_bytes, repeats, recalibrate, fmt,
+            chart, share_chart):
+    """Per-layer MACs, bytes moved, intensity (FLOPs/byte), bound and roofline latency of NAME.
 
-    predicted_ms = overhead + max(FLOPs / peak, bytes / bandwidth) on the device profile. With
-    --measure, each layer's median eager time, the whole model's, and the Spearman rank correlation of
-    per-layer time with the prediction and with MACs alone.
+    \b
+    NAME is a built-in architecture (costlab list), an architecture .toml, or MODULE:CALLABLE returning an nn.Module
+    (traced with torch: one row per leaf module call, plus one per container that computes in its own forward).
+    predicted_ms = overhead + max(FLOPs / peak, bytes / bandwidth) + workspace and first-touch terms, on the device
+    profile. With --measure, each row's median eager time (forward hooks; a container's add, multiply, concat or
+    split timed around the op itself), the whole model's, and the Spearman rank correlation of per-layer time with
+    the prediction and with MACs alone.
+
+    \b
+    The host profile (the default device) is calibrated, not looked up: torch microbenchmarks of generic shapes,
+    never a network (dense and depthwise 3x3 convs, a grid of 16 1x1-conv GEMM shapes, 64 MiB and 4 MiB copies,
+    each activation / BatchNorm / add / multiply / pool on a 1 MiB tensor, each layer type on a tiny tensor, and a
+    first-touch write of fresh pages): under a second at one thread on a quiet machine, up to about 15 s at two
+    threads on a busy one. It is cached as host-<threads>.toml in $COSTLAB_CACHE_DIR, else $XDG_CACHE_HOME/costlab,
+    else ~/.cache/costlab, with the CPU model and torch version it was measured with; a cache from another CPU,
+    torch version or thread count is stale and is measured again (a note on stderr says why). --recalibrate
+    measures it again now.
     """
-    from ..core.checks import positive_int
+    from ..core.checks import MAX_SIZE, positive_int
+    from ..core.shapes import parse_input_shape
     from ..core.traffic import check_dtype_bytes
     from ..perf.devices import load_device
-    from ..perf.latency import latency_report
+    from ..perf.latency import check_run, latency_report
 
-    positive_int(threads, "--threads", 1024)
     check_dtype_bytes(dtype_bytes, "--dtype-bytes")
     positive_int(repeats, "--repeats", 10_000)
+    if resolution is not None:
+        positive_int(resolution, "--resolution", MAX_SIZE)
+    dims = None if input_text is None else parse_input_shape(input_text, "--input", rank=4)
+    check_run(name, threads, batch, dtype_bytes, measure, dims)
+    if dims is not None and ((resolution is not None and dims[2:] != (resolution, resolution))
+                             or batch not in (1, dims[0])):
+        raise CostlabError(f"--input {input_text} disagrees with --batch {batch} or --resolution {resolution}; "
+                           f"give one of them")
     if share_chart and not measure:
         raise CostlabError("--share-chart needs --measure (it compares MACs with measured time)")
-    profile = load_device(device, threads, recalibrate)
-    result = latency_report(name, profile, threads, resolution, measure, dtype_bytes, repeats)
+    if recalibrate and device != "host":
+        raise CostlabError(f"--recalibrate measures the host profile; --device {device} is not calibrated here")
+    profile = load_device(device, threads, recalibrate, notify=lambda note: click.echo(f"costlab: {note}", err=True))
+    result = latency_report(name, profile, threads, resolution, measure, dtype_bytes, repeats, batch=batch,
+                            input_dims=dims)
     report = result.to_dict()
     layers = report["layers"]
     display = [("name", "layer", None), ("type", "type", None), ("macs", "MACs", grouped_int),
@@ -56,13 +85,16 @@ def latency(name, device, measure, threads, resolution, dtype_bytes, repeats, re
                ("bound", "bound", None), ("predicted_ms", "predicted ms", _ms)]
     if measure:
         display.append(("measured_ms", "measured ms", _ms))
+    if any(r.get("note") for r in layers):
+        display.append(("note", "note", None))
     if fmt == "json":
         text = emit(fmt, layers, display, json_data=report)
     elif fmt == "csv":
         columns = [k for k, _, _ in display]
-        text = emit(fmt, [{k: r[k] for k in columns} for r in layers], display)
+        text = emit(fmt, [{k: r.get(k, "") for k in columns} for r in layers], display)
     else:
-        text = emit(fmt, layers, display, footer=_footer(report))
+        align = None if display[-1][0] != "note" else ["left"] + ["right"] * (len(display) - 2) + ["left"]
+        text = emit(fmt, [{"note": "", **r} for r in layers], display, footer=_footer(report), align=align)
 
     def roofline():
         from ..plots.latency import roofline_figure
@@ -80,7 +112,8 @@ def latency(name, device, measure, threads, resolution, dtype_bytes, repeats, re
 
 
 def _footer(report: dict) -> str:
-    lines = [f"{report['name']} at {report['resolution']}, device {report['device']}, {report['threads']} thread(s): "
+    batch = f", batch {report['batch']}" if report["batch"] != 1 else ""
+    lines = [f"{report['name']} at {report['resolution']}{batch}, device {report['device']}, {report['threads']} thread(s): "
              f"{humanize(report['macs'])} MACs, {humanize(report['bytes'])}B moved, "
              f"predicted {report['predicted_total_ms']:.2f} ms"]
     if "measured_total_ms" in report:

@@ -23,8 +23,8 @@ from .network import build_graph, total_stride, width_of
 from .scaling import WIDTH_RULES, choice, scale_size_round
 from .tables import ARCHS, TIMM_NAMES, TORCHVISION_NAMES
 
-__all__ = ["ARCHS", "TORCHVISION_NAMES", "TIMM_NAMES", "ArchInfo", "SweepPoint", "list_archs", "get_arch", "arch_graph",
-           "analyze_arch", "sweep", "with_width_rule"]
+__all__ = ["ARCHS", "TORCHVISION_NAMES", "TIMM_NAMES", "is_module_spec", "ArchInfo", "SweepPoint", "list_archs",
+           "get_arch", "arch_graph", "analyze_arch", "sweep", "with_width_rule"]
 
 ArchLike = Union[str, Path, Arch]
 
@@ -81,6 +81,12 @@ RESOLUTION_FRACTIONS = (Fraction(4, 7), Fraction(5, 7), Fraction(6, 7), Fraction
 def resolutions_around(native: int) -> list[int]:
     """A scaling grid's resolutions: native * 4/7 .. 8/7, rounded to a multiple of 8, and native itself."""
     return sorted({max(8, int(round(native * f / 8)) * 8) for f in RESOLUTION_FRACTIONS} | {native})
+
+
+def is_module_spec(model: str) -> bool:
+    """MODULE:CALLABLE (e.g. 'torchvision.models:resnet18', a user's nn.Module, counted with torch), as opposed to a
+    built-in name or an architecture .toml path."""
+    return ":" in model and not model.lower().endswith(".toml")
 
 
 def list_archs() -> list[ArchInfo]:

@@ -1,9 +1,13 @@
-"""Calibrating the `host` device profile: short torch microbenchmarks of this machine, a few seconds in all."""
+"""Calibrating the `host` device profile: short torch microbenchmarks of this machine, 1-3 s in all.
+
+Every probe is a generic shape (a channel / size grid, tensors of 1 MiB to 64 MiB): no network, built-in or user's,
+is built or run here, so a calibrated profile is never fitted to the models its predictions are judged on.
+"""
 
 from __future__ import annotations
 
 from ..core.ops import Conv2d
-from .devices import Device
+from .devices import Device, cpu_model, torch_version
 
 
 def _median_seconds(fn, repeats: int, warmup: int = 3, before=None) -> float:
@@ -53,10 +57,12 @@ def calibrate_host(threads: int = 1) -> Device:
     keep everything in L1/L2 and overstate what a network gets. A few seconds in all.
     """
     import statistics
+    import time
 
     import torch
     from torch import nn
 
+    began = time.perf_counter()
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
@@ -111,9 +117,10 @@ def calibrate_host(threads: int = 1) -> Device:
         torch.set_num_threads(previous)
     return Device(name=f"host-{threads}", peak_flops=peak, memory_bandwidth=memory, overhead_s=overhead,
                   depthwise_flops=dw_flops, pointwise_flops=pw_flops, cache_bytes=float(8 << 20), cache_bandwidth=cache, first_touch_bandwidth=first_touch,
-                  threads=threads,
-                  description=f"this machine, torch {torch.__version__} eager fp32, {threads} thread(s)",
-                  source="costlab.devices.calibrate_host microbenchmarks", overhead_by_type=overheads,
+                  threads=threads, cpu_model=cpu_model(), torch_version=torch_version(),
+                  description=f"this machine, torch {torch.__version__} eager fp32, {threads} thread(s), calibrated in "
+                              f"{time.perf_counter() - began:.1f} s",
+                  source="costlab.perf.calibrate.calibrate_host microbenchmarks", overhead_by_type=overheads,
                   bandwidth_by_kernel=bandwidths)
 
 

@@ -1,11 +1,13 @@
-"""Device profiles for the roofline latency model: TOML files in specs/devices/, or `host`, measured here.
+"""Device profiles for the roofline latency model: spec-sheet TOML files shipped in costlab/perf/profiles/, a user's
+TOML file, or `host`, measured here.
 
 A profile gives peak FLOP/s, memory bandwidth (bytes/s) and a fixed per-op overhead (s); optional
 fields refine it: the throughput depthwise and 1x1 convolutions actually reach, a fixed overhead per layer
 type (table [overhead_by_type]: framework dispatch and kernel set-up differ a lot between a ReLU
 and a oneDNN depthwise conv), and a cache size with the bandwidth traffic that fits in it sees.
 Loading is strict: unknown or missing fields and non-positive numbers are CostlabErrors naming the
-file and the field. `host` is calibrated by short torch microbenchmarks and cached per thread count.
+file and the field. `host` is calibrated by short torch microbenchmarks (calibrate.py) and cached per thread count,
+with the CPU model and torch version it was measured with: a cache that differs in any of the three is stale.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from ..core.vocab import ACTIVATIONS, LAYER_TYPES
 from ..errors import CostlabError
@@ -24,7 +26,7 @@ from ..io.toml import load as load_toml, parse as parse_toml
 PROFILES = "costlab.perf.profiles"
 REQUIRED = ("peak_flops", "memory_bandwidth", "overhead_s")
 OPTIONAL = ("depthwise_flops", "pointwise_flops", "cache_bytes", "cache_bandwidth", "first_touch_bandwidth", "threads")
-TEXT = ("name", "description", "source")
+TEXT = ("name", "description", "source", "cpu_model", "torch_version")
 TABLE = "overhead_by_type"
 BW_TABLE = "bandwidth_by_kernel"
 # a type without its own overhead borrows the one of the kernel that computes it
@@ -45,6 +47,8 @@ class Device:
     threads: Optional[int] = None
     description: str = ""
     source: str = ""
+    cpu_model: str = ""  # a calibrated profile: the CPU and torch it was measured with (host_identity)
+    torch_version: str = ""
     overhead_by_type: dict = field(default_factory=dict)
     bandwidth_by_kernel: dict = field(default_factory=dict)
 
@@ -119,9 +123,9 @@ def device_from_dict(data: dict, where: str) -> Device:
         values["threads"] = int(values["threads"])
     overheads = _table(data, TABLE, tuple(LAYER_TYPES), "layer type = seconds", where)
     bandwidths = _table(data, BW_TABLE, tuple(LAYER_TYPES) + ACTIVATIONS, "kernel = bytes/s", where)
-    name = data.get("name") or Path(where).stem
-    return Device(name=name, description=data.get("description", ""), source=data.get("source", ""),
-                  overhead_by_type=overheads, bandwidth_by_kernel=bandwidths, **values)
+    text = {key: data[key] for key in TEXT if key in data and key != "name"}
+    return Device(name=data.get("name") or Path(where).stem, overhead_by_type=overheads,
+                  bandwidth_by_kernel=bandwidths, **text, **values)
 
 
 def _table(data: dict, table_name: str, keys: tuple, what: str, where: str) -> dict:
@@ -140,10 +144,11 @@ def load_device_file(path: str | Path) -> Device:
     return device_from_dict(data, str(path))
 
 
-def load_device(spec: str, threads: int = 1, recalibrate: bool = False) -> Device:
-    """`host` (calibrated, cached), a built-in profile name, or a path to a TOML profile."""
+def load_device(spec: str, threads: int = 1, recalibrate: bool = False,
+                notify: Optional[Callable[[str], None]] = None) -> Device:
+    """`host` (calibrated, cached: host_device), a built-in profile name, or a path to a TOML profile."""
     if spec == "host":
-        return host_device(threads, recalibrate)
+        return host_device(threads, recalibrate, notify)
     shipped = _shipped()
     if spec in shipped:
         text = shipped[spec].read_text(encoding="utf-8")
@@ -161,15 +166,60 @@ def cache_dir() -> Path:
     return Path(base) / "costlab"
 
 
-def host_device(threads: int = 1, recalibrate: bool = False) -> Device:
-    """The host's profile for a thread count: read from the cache, else measured (a few seconds) and cached."""
+def cpu_model() -> str:
+    """This machine's CPU model: /proc/cpuinfo's 'model name' (Linux), else platform.processor(), else the machine type."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Model") and value.strip():
+                    return " ".join(value.split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def torch_version() -> str:
+    """The installed torch's version from its package metadata (torch itself is not imported), '' without torch."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("torch")
+    except PackageNotFoundError:
+        return ""
+
+
+def stale_reason(device: Device, threads: int) -> str:
+    """Why a cached host profile does not describe this run ('' when it does): measured at another thread count, on
+    another CPU model or with another torch version."""
+    here = {"thread count": threads, "CPU": cpu_model(), "torch version": torch_version()}
+    there = {"thread count": device.threads, "CPU": device.cpu_model or None, "torch version": device.torch_version or None}
+    for what, value in here.items():
+        if there[what] != value:
+            return f"{what} {there[what] if there[what] is not None else '(not recorded)'} there, {value} here"
+    return ""
+
+
+def host_device(threads: int = 1, recalibrate: bool = False, notify: Optional[Callable[[str], None]] = None) -> Device:
+    """The host's profile for a thread count: read from the cache, else measured (1-3 s) and cached.
+
+    A cached profile measured at another thread count, on another CPU model or with another torch version
+    (stale_reason) is measured again, and notify (if given) is told why; recalibrate measures again regardless.
+    """
     path = cache_dir() / f"host-{threads}.toml"
     if path.is_file() and not recalibrate:
         try:
-            return load_device_file(path)
+            cached = load_device_file(path)
         except CostlabError as exc:
             raise CostlabError(f"the cached host profile is unusable: {exc}; run with --recalibrate to measure this "
                                f"machine again") from None
+        reason = stale_reason(cached, threads)
+        if not reason:
+            return cached
+        if notify is not None:
+            notify(f"the cached host profile {path} is stale ({reason}); calibrating again")
     from ..extras import require
 
     require("calibrating the host profile", ("torch",),

@@ -1,6 +1,8 @@
-"""`costlab latency`: the roofline prediction for a built-in network, and with --measure the same network timed.
+"""`costlab latency`: the roofline prediction for a network, and with --measure the same network timed.
 
-Statistics come from pandas: Spearman's rho is the Pearson correlation of pandas' average ranks.
+A built-in name or an architecture TOML is analysed (no torch) and, to measure, built as an nn.Module whose module
+names are the rows (traced.build); a MODULE:CALLABLE is traced (perf.traced_latency). Statistics come from pandas:
+Spearman's rho is the Pearson correlation of pandas' average ranks.
 """
 
 from __future__ import annotations
@@ -8,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from ..core.checks import positive_int
+from ..core.checks import MAX_BATCH, positive_int
 from ..core.traffic import DEFAULT_DTYPE_BYTES
 from ..errors import CostlabError, require
 from .devices import Device
 from .roofline import LayerLatency, predict
+
+MAX_THREADS = 1024
 
 
 def spearman(x: Sequence[float], y: Sequence[float]) -> float:
@@ -27,7 +31,7 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
 
 @dataclass
 class LatencyReport:
-    """Predicted (and measured) latency of a network at batch 1, layer by layer."""
+    """Predicted (and measured) latency of a network at a batch, layer by layer."""
 
     name: str
     resolution: int
@@ -37,6 +41,7 @@ class LatencyReport:
     macs: int
     layers: list[LayerLatency]
     measured: dict = field(default_factory=dict)  # measured_total_ms, torchvision_total_ms, spearman_* ...
+    batch: int = 1
 
     @property
     def bytes(self) -> int:
@@ -53,67 +58,95 @@ class LatencyReport:
         return pd.DataFrame.from_records([r.to_dict() for r in self.layers])
 
     def to_dict(self) -> dict:
-        """JSON shape: name, resolution, device, threads, dtype_bytes, macs, bytes, predicted_total_ms, the
+        """JSON shape: name, resolution, batch, device, threads, dtype_bytes, macs, bytes, predicted_total_ms, the
         measurements with --measure, layers."""
-        return {"name": self.name, "resolution": self.resolution, "device": self.device, "threads": self.threads,
-                "dtype_bytes": self.dtype_bytes, "macs": self.macs, "bytes": self.bytes,
+        return {"name": self.name, "resolution": self.resolution, "batch": self.batch, "device": self.device,
+                "threads": self.threads, "dtype_bytes": self.dtype_bytes, "macs": self.macs, "bytes": self.bytes,
                 "predicted_total_ms": self.predicted_total_ms, **self.measured,
                 "layers": [r.to_dict() for r in self.layers]}
 
 
+def check_run(name: str, threads: int, batch: int, dtype_bytes: int, measure: bool,
+              input_dims: Optional[tuple[int, ...]] = None) -> None:
+    """The settings every latency run takes, checked before any work: threads 1..MAX_THREADS, batch 1..MAX_BATCH;
+    --measure times fp32; an input shape is for MODULE:CALLABLE models only."""
+    from ..nets.registry import is_module_spec
+
+    positive_int(threads, "--threads", MAX_THREADS)
+    positive_int(batch, "--batch", MAX_BATCH)
+    if measure and dtype_bytes != 4:
+        raise CostlabError("--measure times fp32 torch eager; use the default dtype size 4")
+    if input_dims is not None and not is_module_spec(name):
+        raise CostlabError(f"--input is for MODULE:CALLABLE models; {name} takes --resolution and --batch")
+
+
 def latency_report(name: str, device: Device, threads: int = 1, resolution: Optional[int] = None,
                    measure: bool = False, dtype_bytes: int = DEFAULT_DTYPE_BYTES, repeats: int = 15,
-                   warmup: int = 3, torchvision_total: bool = True) -> LatencyReport:
-    """Predicted (and with measure, measured) per-layer latency of a built-in architecture at batch 1, fp32.
+                   warmup: int = 3, torchvision_total: bool = True, batch: int = 1,
+                   input_dims: Optional[tuple[int, ...]] = None) -> LatencyReport:
+    """Predicted (and with measure, measured) per-layer latency of a built-in architecture, an architecture TOML or a
+    MODULE:CALLABLE (input_dims N,C,H,W, default batch x 3 x resolution (224) squared) at a batch, fp32.
 
-    measured_total_ms times costlab's own built module (the one measured per layer); when torchvision
-    has a model of the same name, torchvision_total_ms times that one too (weights=None, eval).
+    measured_total_ms times the module measured per layer (costlab's build of an architecture, the user's model);
+    for a built-in that torchvision has, torchvision_total_ms times torchvision's model too (weights=None, eval).
     """
+    from ..nets.registry import is_module_spec
+
+    check_run(name, threads, batch, dtype_bytes, measure, input_dims)
+    if is_module_spec(name):
+        from .traced_latency import traced_report
+
+        dims = input_dims or (batch, 3, resolution or 224, resolution or 224)
+        return traced_report(name, device, threads, dims, measure, dtype_bytes, repeats, warmup)
     from ..core.analyze import analyze
     from ..nets.registry import arch_graph
 
-    positive_int(threads, "threads")
     built = arch_graph(name, resolution=resolution)
-    analysis = analyze(built.node, built.input_shape, name=built.arch.name)
+    analysis = analyze(built.node, built.input_shape, name=built.arch.name, batch=batch)
     report = LatencyReport(analysis.name, analysis.resolution, device.name, threads, dtype_bytes, analysis.macs,
-                           predict(analysis, device, dtype_bytes, threads))
+                           predict(analysis, device, dtype_bytes, threads), batch=batch)
     if measure:
-        if dtype_bytes != 4:
-            raise CostlabError("--measure times fp32 torch eager; use the default dtype size 4")
-        from ..extras import require
+        from ..extras import require as require_extra
 
-        require("--measure", ("torch", "torchvision"))
-        report.measured = _measure(name, analysis, report.layers, threads, repeats, warmup, torchvision_total)
+        require_extra("--measure", ("torch", "torchvision"))
+        report.measured = _measure_built(name, built, analysis, report.layers, threads, repeats, warmup,
+                                         torchvision_total)
     return report
 
 
-def _measure(name, analysis, layers: list[LayerLatency], threads, repeats, warmup, torchvision_total) -> dict:
+def _measure_built(name, built, analysis, layers: list[LayerLatency], threads, repeats, warmup,
+                   torchvision_total) -> dict:
+    """Every row of a built network timed (perf.measure.measure_layers), the whole module, and torchvision's model."""
     import torch
 
-    from ..traced.build import build_arch
-    from .measure import measure_layers, measure_total, torchvision_model
+    from ..nets.registry import TORCHVISION_NAMES
+    from ..traced.build import build_module
+    from .measure import measure_layers, measure_total, torch_threads, torchvision_model
 
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         torch.manual_seed(0)
-        model = build_arch(name, resolution=analysis.resolution).eval()
+        model = build_module(built.node).eval()
         s = analysis.input_shape
-        x = torch.randn(1, s.c, s.h, s.w)
+        x = torch.randn(analysis.batch, s.c, s.h, s.w)
         measured = measure_layers(model, x, [r.name for r in layers], repeats, warmup)
         out = {"measured_total_ms": measure_total(model, x, repeats, warmup)}
-        tv = torchvision_model(name) if torchvision_total else None
+        tv = torchvision_model(name) if torchvision_total and name in TORCHVISION_NAMES else None
         if tv is not None:
             out["torchvision_total_ms"] = measure_total(tv, x, repeats, warmup)
-    finally:
-        torch.set_num_threads(previous)
     for r in layers:
         r.measured_ms = measured[r.name]
+    return {**out, **correlations(layers)}
+
+
+def correlations(layers: Sequence[LayerLatency]) -> dict:
+    """Of timed layers: measured_layers_ms (their sum), and the Spearman rho of measured time with the prediction and
+    with MACs alone."""
     times = [r.measured_ms for r in layers]
-    out["measured_layers_ms"] = sum(times)
-    out["spearman_predicted"] = spearman([r.predicted_ms for r in layers], times)
-    out["spearman_macs"] = spearman([r.macs for r in layers], times)
-    return out
+    if len(times) < 2:  # one layer has no ranking: None (null in JSON)
+        return {"measured_layers_ms": sum(times), "spearman_predicted": None, "spearman_macs": None}
+    return {"measured_layers_ms": sum(times),
+            "spearman_predicted": spearman([r.predicted_ms for r in layers], times),
+            "spearman_macs": spearman([r.macs for r in layers], times)}
 
 
 def shares_by_type(layers: Sequence[LayerLatency]) -> list[dict]:

@@ -6,10 +6,10 @@ from the rows' tensor numbers (core.graph.walk numbers every tensor of the pass)
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 from ..core.graph import Row
-from ..core.ops import Conv2d, Flatten
+from ..core.ops import Conv2d, Flatten, Split
 from ..core.traffic import DEFAULT_DTYPE_BYTES
 
 
@@ -36,9 +36,21 @@ def conv_workspace(row: Row, threads: int = 1, batch: int = 1) -> int:
     return 0 if kh == kw == 1 and row.op.stride[0] == 1 else x.c * kh * kw * y.h * y.w
 
 
-def fresh_bytes(rows: Sequence[Row], dtype_bytes: int = DEFAULT_DTYPE_BYTES, threads: int = 1,
-                batch: int = 1) -> dict[str, int]:
-    """Bytes of new memory each layer's output needs beyond the pass's peak so far: growth of the live set's high-water mark.
+def view_bases(rows: Sequence[Row]) -> dict[int, int]:
+    """tensor -> the tensor whose memory it shares, for the views an analysed pass makes: flatten's output, and a
+    split's parts (tensor_out + 1 .. tensor_out + n; the split row's own tensor_out is a view too)."""
+    bases: dict[int, int] = {}
+    for r in rows:
+        if isinstance(r.op, Flatten):
+            bases[r.tensor_out] = r.tensors_in[0]
+        elif isinstance(r.op, Split):
+            bases.update({r.tensor_out + i: r.tensors_in[0] for i in range(len(r.op.sizes) + 1)})
+    return bases
+
+
+def fresh_per_row(rows: Sequence[Row], dtype_bytes: int = DEFAULT_DTYPE_BYTES, threads: int = 1, batch: int = 1,
+                  views: Optional[dict[int, int]] = None) -> list[int]:
+    """Bytes of new memory each row's output needs beyond the pass's peak so far: growth of the live set's high-water mark.
 
     Eager execution keeps a tensor alive until its last use (a residual or SE input until the add or
     multiply). A layer's live set is everything alive while its output is allocated; when that exceeds
@@ -46,24 +58,41 @@ def fresh_bytes(rows: Sequence[Row], dtype_bytes: int = DEFAULT_DTYPE_BYTES, thr
     OS after the previous pass, as glibc's heap trimming does for large activations), and the first
     write to them faults. fresh = max(0, live_k - max(live_0..k-1)); the pass starts with its input alive.
     A conv's live set includes its workspace (conv_workspace), freed when it returns.
+
+    views maps a tensor to the one whose memory it shares (default view_bases(rows)); a view takes no memory
+    and keeps its base alive until the view's own last use. A tensor no row produced (made by an op that was not
+    recorded) counts as taking no memory.
     """
+    views = view_bases(rows) if views is None else views
+
+    def base(t: int) -> int:
+        while t in views:
+            t = views[t]
+        return t
+
     first = rows[0].in_shape.numel * dtype_bytes if rows else 0
     size = {0: first}
-    for r in rows:  # flatten is a view: its output takes no new memory
-        size[r.tensor_out] = 0 if isinstance(r.op, Flatten) else r.out_shape.numel * dtype_bytes
+    for r in rows:
+        size[r.tensor_out] = 0 if r.tensor_out in views else r.out_shape.numel * dtype_bytes
     last_use = {0: -1}
     for k, r in enumerate(rows):
         for t in r.tensors_in:
-            last_use[t] = k
-        last_use.setdefault(r.tensor_out, k)
+            last_use[base(t)] = k
+        last_use.setdefault(base(r.tensor_out), k)
     live = high = first
-    out_bytes: dict[str, int] = {}
+    out = []
     for k, r in enumerate(rows):
         live += size[r.tensor_out]
         peak = live + conv_workspace(r, threads, batch) * dtype_bytes
-        out_bytes[r.name] = max(0, peak - high)
+        out.append(max(0, peak - high))
         high = max(high, peak)
-        for t in set(r.tensors_in):
+        for t in {base(t) for t in r.tensors_in}:
             if last_use.get(t) == k:
-                live -= size[t]
-    return out_bytes
+                live -= size.get(t, 0)
+    return out
+
+
+def fresh_bytes(rows: Sequence[Row], dtype_bytes: int = DEFAULT_DTYPE_BYTES, threads: int = 1,
+                batch: int = 1) -> dict[str, int]:
+    """fresh_per_row by row name (the rows of an analysed network, whose names are unique)."""
+    return dict(zip((r.name for r in rows), fresh_per_row(rows, dtype_bytes, threads, batch)))

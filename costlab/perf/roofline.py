@@ -10,8 +10,8 @@ charges the page faults of outputs and workspaces that grow the pass's live memo
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Optional
+from dataclasses import asdict, dataclass, replace
+from typing import Optional, Sequence
 
 from ..core.analyze import Analysis
 from ..core.cost import flops_of
@@ -19,7 +19,7 @@ from ..core.graph import Row
 from ..core.ops import Activation
 from ..core.traffic import DEFAULT_DTYPE_BYTES, intensity
 from .devices import Device
-from .memory import conv_workspace, fresh_bytes
+from .memory import conv_workspace, fresh_per_row
 
 
 @dataclass
@@ -39,12 +39,32 @@ class LayerLatency:
     workspace_bytes: int
     predicted_ms: float
     measured_ms: Optional[float] = None
+    note: str = ""  # what a row of a traced model folds together or could not price
 
     def to_dict(self) -> dict:
         out = asdict(self)
         if self.measured_ms is None:
             del out["measured_ms"]
+        if not self.note:
+            del out["note"]
         return out
+
+
+def merge(name: str, kind: str, parts: Sequence[LayerLatency], note: str = "") -> LayerLatency:
+    """Several ops timed as one (a traced leaf's functions, a container's own forward) as one row: macs, flops, bytes,
+    first-touch and workspace bytes and predicted_ms summed; intensity = FLOPs / bytes, attainable = FLOPs / predicted
+    time; type and bound those of the part predicted slowest. One part is that part, renamed; none (nothing priced)
+    is a row of type `kind` predicted 0."""
+    if len(parts) == 1:
+        return replace(parts[0], name=name, note=note)
+    flops = sum(p.flops for p in parts)
+    nbytes = sum(p.bytes for p in parts)
+    ms = sum(p.predicted_ms for p in parts)
+    main = max(parts, key=lambda p: p.predicted_ms, default=None)
+    return LayerLatency(name, main.type if main else kind, "+".join(dict.fromkeys(p.op for p in parts)) or kind,
+                        sum(p.macs for p in parts), flops, nbytes, intensity(flops, nbytes),
+                        1e3 * flops / ms if ms else 0.0, main.bound if main else "memory",
+                        sum(p.first_touch_bytes for p in parts), sum(p.workspace_bytes for p in parts), ms, note=note)
 
 
 def kernel_of(row: Row) -> str:
@@ -82,12 +102,17 @@ def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES
         1e3 * (device.overhead_for(row.type) + max(compute_s, memory_s) + workspace_s + first_touch_s))
 
 
+def predict_rows(rows: Sequence[Row], device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES, threads: int = 1,
+                 batch: int = 1, views: Optional[dict[int, int]] = None) -> list[LayerLatency]:
+    """predict_row for every row of one pass at a batch, in execution order, with each row's first-touch bytes
+    (memory.fresh_per_row, views as there) and its conv workspace at that thread count (memory.conv_workspace)."""
+    fresh = fresh_per_row(rows, dtype_bytes, threads, batch, views)
+    return [predict_row(r, device, dtype_bytes, batch, f * batch, conv_workspace(r, threads, batch) * dtype_bytes * batch)
+            for r, f in zip(rows, fresh)]
+
+
 def predict(analysis: Analysis, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES,
             threads: Optional[int] = None) -> list[LayerLatency]:
-    """predict_row for every layer of an analysed network, in execution order; threads (default: the device's,
-    else 1) picks the conv path whose workspace counts in the live set (first touch)."""
-    threads = threads or device.threads or 1
-    b = analysis.batch
-    fresh = fresh_bytes(analysis.rows, dtype_bytes, threads, b)
-    return [predict_row(r, device, dtype_bytes, b, fresh.get(r.name, 0) * b,
-                        conv_workspace(r, threads, b) * dtype_bytes * b) for r in analysis.rows]
+    """predict_rows for every layer of an analysed network at its batch; threads (default: the device's, else 1)
+    picks the conv path whose workspace counts in the live set (first touch)."""
+    return predict_rows(analysis.rows, device, dtype_bytes, threads or device.threads or 1, analysis.batch)

@@ -6,6 +6,9 @@ analysis walks with shapes: the network computes exactly what was counted. Leave
 
 from __future__ import annotations
 
+import time
+from typing import Callable, Optional
+
 import torch
 from torch import nn
 
@@ -24,15 +27,27 @@ class _Tensors:
         return self.module._modules[node.name](*xs)
 
     def op(self, name: str, op: AnyOp, inputs: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        return function_for(op)(*inputs)
+        timer = self.module.op_timer
+        if timer is None:
+            return function_for(op)(*inputs)
+        start = time.perf_counter()
+        out = function_for(op)(*inputs)
+        timer(name, time.perf_counter() - start)
+        return out
 
 
 class GraphModule(nn.Module):
-    """A container node (Seq, Residual, Gate, Cell) with its children as submodules, named as the node names them."""
+    """A container node (Seq, Residual, Gate, Cell) with its children as submodules, named as the node names them.
+
+    op_timer: None, or a callable (op name, seconds) called after every op the container computes in its own
+    forward (a residual add, a gate's multiply, a cell's concat, sum or split), with that op's wall time:
+    what forward hooks are to the submodules (perf.measure sets it while it times a network).
+    """
 
     def __init__(self, node: Container) -> None:
         super().__init__()
         self.node = node
+        self.op_timer: Optional[Callable[[str, float], None]] = None
         for child in submodules(node):
             self.add_module(child.name, build_module(child))
 

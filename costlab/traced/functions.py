@@ -171,3 +171,35 @@ def call_of(func, args: tuple, kwargs: dict, out, module_op: Optional[ops.Op]) -
 
         return Call(replace(call.op, functional=True), call.ins, call.out, call.disagreement)
     return call
+
+
+# --- functions that compute no MACs under any convention but move memory: priced for latency only ---------------
+
+def tensor_args(args: tuple) -> tuple:
+    """The tensors among a call's arguments, one level of lists unpacked (torch.cat([a, b], 1))."""
+    out = []
+    for a in args:
+        items = a if isinstance(a, (list, tuple)) else (a,)
+        out.extend(t for t in items if isinstance(t, torch.Tensor))
+    return tuple(out)
+
+
+def _moving(make_op: Callable[[], ops.Op]) -> Callable:
+    def make(args, kwargs, out) -> Call:
+        return Call(make_op(), tuple(_dims(t) for t in tensor_args(args)), _dims(out))
+    return make
+
+
+# x + y, out += identity, scale * x (torch's operators reach these methods), torch.cat, x.mean, and the copy
+# .contiguous() makes of a transposed tensor (ShuffleNet's channel shuffle). Not in FROM_FUNCTION: no counting
+# convention prices them per call as written here (ptflops counts torch.add, not x + y), so MAC counts stay as
+# they are; traced.timeline prices them for the roofline, which charges the bytes they move.
+MOVING_FUNCTIONS: dict[Any, Callable[[tuple, dict, Any], Call]] = {
+    **{f: _moving(ops.Add) for f in (torch.add, torch.Tensor.add, torch.Tensor.add_, torch.sub, torch.Tensor.sub,
+                                      torch.Tensor.sub_)},
+    **{f: _moving(ops.Mul) for f in (torch.mul, torch.Tensor.mul, torch.Tensor.mul_, torch.div, torch.Tensor.div,
+                                      torch.Tensor.div_)},
+    **{f: _moving(ops.Concat) for f in (torch.cat, torch.concat)},
+    **{f: _moving(ops.SpatialMean) for f in (torch.mean, torch.Tensor.mean)},
+    torch.Tensor.contiguous: _moving(lambda: ops.ChannelShuffle(1)),
+}

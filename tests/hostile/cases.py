@@ -697,6 +697,22 @@ def device_text(**over) -> str:
 
 LAT_FILE = ["latency", "mobilenet_v2", "--device", "{tmp}/dev.toml", "--resolution", "32"]
 
+# latency budgets: max_latency_ms with its device (a spec-sheet profile or a device TOML; never host)
+LAT_BUDGET = {"max_macs": None, "max_latency_ms": "100"}
+ok("check-latency-valid", ["check", "{tmp}/b.toml"], files={"b.toml": budget_text(**LAT_BUDGET, device='"jetson-nano"')})
+ok("check-latency-device-file", ["check", "{tmp}/b.toml"],
+   files={"b.toml": budget_text(**LAT_BUDGET, device='"d.toml"'), "d.toml": device_text()})
+check_bad("check-latency-without-device", budget_text(**LAT_BUDGET), "max_latency_ms", "line 4", "device")
+check_bad("check-latency-device-host", budget_text(**LAT_BUDGET, device='"host"'), "device", "line 5", "'host'")
+check_bad("check-latency-device-unknown", budget_text(**LAT_BUDGET, device='"tpu9"'), "device", "line 5", "tpu9")
+check_bad("check-latency-device-not-text", budget_text(**LAT_BUDGET, device="3"), "device", "line 5")
+check_bad("check-latency-device-missing-field", budget_text(**LAT_BUDGET, device='"d.toml"'), "d.toml",
+          "memory_bandwidth", files={"d.toml": device_text(memory_bandwidth=None)})
+check_bad("check-latency-device-without-limit", budget_text(device='"jetson-nano"'), "device", "max_latency_ms")
+for label, value in {"zero": "0", "neg": "-2.5", "inf": "inf", "nan": "nan", "text": '"5ms"', "bool": "true"}.items():
+    check_bad(f"check-latency-{label}", budget_text(max_macs=None, max_latency_ms=value, device='"jetson-nano"'),
+              "max_latency_ms", "line 4")
+
 
 def device_bad(id: str, text, *fragments, **kw) -> Case:
     return bad(id, LAT_FILE, *fragments, files={"dev.toml": text, **kw.pop("files", {})}, **kw)
@@ -737,7 +753,8 @@ bad("latency-device-empty", ["latency", "mobilenet_v2", "--device", ""], "device
 LAT = ["latency", "mobilenet_v2", "--device", "jetson-nano", "--resolution", "32"]
 ok("latency-jetson", LAT)
 ok("latency-jetson-json", LAT + ["--format", "json"])
-for opt, values in {"--threads": {"zero": "0", "neg": "-1", "abc": "abc"},
+for opt, values in {"--threads": {"zero": "0", "neg": "-1", "abc": "abc", "over": "1025"},
+                    "--batch": {"zero": "0", "neg": "-1", "abc": "abc", "over": "1000001", "huge": HUGE},
                     "--dtype-bytes": {"zero": "0", "neg": "-1", "abc": "abc", "huge": HUGE},
                     "--repeats": {"zero": "0", "neg": "-1", "abc": "abc"}}.items():
     for label, value in values.items():

@@ -1,0 +1,78 @@
+"""Latency of any nn.Module (MODULE:CALLABLE): its traced ops priced by the same roofline, timed per traced unit.
+
+The ops come from one pass on the meta device (traced.timeline: no weights, no activations); each unit - a leaf
+module's call, or a container's own forward with what it computes between its children - is one row, the sum of its
+ops' predictions (roofline.merge). With measure, a second instance built on the CPU is timed by forward hooks: a
+leaf call's span, a container's own time (its span minus its children's).
+"""
+
+from __future__ import annotations
+
+from ..errors import CostlabError
+from .devices import Device
+from .roofline import LayerLatency, merge, predict_rows
+
+
+def traced_layers(spec, input_dims: tuple[int, ...], device: Device, dtype_bytes: int, threads: int):
+    """(the trace, one LayerLatency per unit) for a MODULE:CALLABLE (or an nn.Module) on input_dims, batch first.
+
+    A MODULE:CALLABLE is built and run on the meta device (no weights, no activations); a model whose construction
+    needs real tensors (torchvision's RegNet copies into its weights) is built on the CPU instead.
+    """
+    from ..traced.models import make_model, user_call
+    from ..traced.timeline import trace_ops
+
+    label = spec if isinstance(spec, str) else type(spec).__name__
+    model = spec
+    if isinstance(spec, str):
+        try:
+            model = make_model(spec, "meta")
+        except CostlabError:
+            model = make_model(spec, "cpu")
+    dims = ",".join(map(str, input_dims))
+    trace = user_call(f"{label} on input {dims}", lambda: trace_ops(model, input_dims))
+    rows = predict_rows(trace.rows, device, dtype_bytes, threads, trace.batch, trace.views)
+    layers = [merge(u.name, u.kind, [rows[i] for i in u.rows], u.note(trace.rows)) for u in trace.units]
+    return trace, layers
+
+
+def traced_report(spec: str, device: Device, threads: int, input_dims: tuple[int, ...], measure: bool,
+                  dtype_bytes: int, repeats: int, warmup: int):
+    """LatencyReport of a MODULE:CALLABLE: one row per traced unit; with measure, each unit's median time."""
+    from ..core.shapes import parse_input_shape
+    from ..extras import require
+    from .latency import LatencyReport
+
+    require(f"latency of {spec}", ("torch",))
+    input_dims = parse_input_shape(list(input_dims), "--input", rank=4)
+    trace, layers = traced_layers(spec, input_dims, device, dtype_bytes, threads)
+    macs = sum(r.macs for r in trace.rows) * trace.batch
+    report = LatencyReport(spec, input_dims[2], device.name, threads, dtype_bytes, macs, layers,
+                           batch=input_dims[0])
+    if measure:
+        report.measured = _measure(spec, trace, layers, threads, input_dims, repeats, warmup)
+    return report
+
+
+def _measure(spec: str, trace, layers: list[LayerLatency], threads: int, input_dims, repeats: int,
+             warmup: int) -> dict:
+    import torch
+
+    from ..traced.models import make_model, user_call
+    from .latency import correlations
+    from .measure import measure_total, record_passes, torch_threads
+
+    dims = ",".join(map(str, input_dims))
+    with torch_threads(threads):
+        torch.manual_seed(0)
+        model = make_model(spec, "cpu")
+        x = torch.randn(input_dims)
+        passes = user_call(f"{spec} on input {dims} (cpu)", lambda: record_passes(model, x, repeats, warmup))
+        total = user_call(f"{spec} on input {dims} (cpu)", lambda: measure_total(model, x, repeats, warmup))
+    for unit, layer in zip(trace.units, layers):
+        ran = passes.calls_of(unit.module)
+        if not unit.own and ran <= unit.call:
+            raise CostlabError(f"{spec}: module {unit.module!r} ran {ran} time(s) on the CPU but {unit.call + 1} on "
+                               f"the meta device; its forward depends on the data, so it cannot be timed per layer")
+        layer.measured_ms = passes.self_ms(unit.module) if unit.own else passes.call_ms(unit.module, unit.call)
+    return {"measured_total_ms": total, **correlations(layers)}
