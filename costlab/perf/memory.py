@@ -65,5 +65,5 @@ def fresh_bytes(rows: Sequence[Row], dtype_bytes: int = DEFAULT_DTYPE_BYTES, thr
         high = max(high, peak)
         for t in set(r.tensors_in):
             if last_use.get(t) == k:
-                live -= size[t]
+                live -= size.get(t, 0)  # a split's parts are views no row produced: no memory of their own
     return out_bytes
