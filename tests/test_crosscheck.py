@@ -73,6 +73,23 @@ def test_cli_crosscheck_table_and_strict(run):
     assert run("crosscheck", "mobilenet_v3_small", "--resolution", "64", "--strict").exit_code == 1
 
 
+def test_cli_crosscheck_all_is_every_builtin(run):
+    """`all` is every built-in model, each traced from torchvision's model exactly when torchvision has one
+    (torchvision.models.list_models()), at 75 (Inception-v3's smallest input); no mismatch, no progress line."""
+    import torchvision
+
+    from costlab.nets.registry import list_archs
+
+    result = run("crosscheck", "all", "--tracer", "torch", "--resolution", "75", "--format", "json")
+    assert result.exit_code == 0 and result.stderr == "", result.stderr
+    data = json.loads(result.stdout)
+    assert [r["name"] for r in data] == [a.name for a in list_archs()]
+    torchvision_has = set(torchvision.models.list_models())
+    assert all(r["source"] == ("torchvision" if r["name"] in torchvision_has else "costlab") for r in data)
+    assert {r["name"] for r in data if r["source"] == "costlab"} == {"mobilenet_v1", "mobilenet_v1_full"}
+    assert sum(r["mismatches"] for r in data) == 0 and all(r["resolution"] == 75 for r in data)
+
+
 def test_cli_unknown_model_suggests(run):
     result = run("crosscheck", "mobilenet_v22")
     assert result.exit_code == 2 and "mobilenet_v2" in result.stderr and len(result.stderr.strip().splitlines()) == 1

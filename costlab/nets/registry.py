@@ -23,8 +23,8 @@ from .network import build_graph, total_stride, width_of
 from .scaling import scale_size_round
 from .tables import ARCHS, TORCHVISION_NAMES
 
-__all__ = ["ARCHS", "TORCHVISION_NAMES", "ArchInfo", "SweepPoint", "list_archs", "get_arch", "arch_graph",
-           "analyze_arch", "sweep"]
+__all__ = ["ARCHS", "TORCHVISION_NAMES", "ArchInfo", "SweepPoint", "list_archs", "default_source", "get_arch",
+           "arch_graph", "analyze_arch", "sweep"]
 
 ArchLike = Union[str, Path, Arch]
 
@@ -86,6 +86,12 @@ def resolutions_around(native: int) -> list[int]:
 def list_archs() -> list[ArchInfo]:
     """Every built-in architecture with its family and native (paper) resolution."""
     return [ArchInfo(a.name, a.family, a.resolution) for a in ARCHS.values()]
+
+
+def default_source(name: str) -> str:
+    """Where `crosscheck` and reports trace a model from unless told: torchvision's model where torchvision has it,
+    costlab's own nn.Module build for the other built-ins and for FILE.toml architectures."""
+    return "torchvision" if name in TORCHVISION_NAMES else "costlab"
 
 
 def get_arch(name_or_path: ArchLike) -> Arch:
