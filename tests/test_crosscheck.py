@@ -73,6 +73,32 @@ def test_cli_crosscheck_table_and_strict(run):
     assert run("crosscheck", "mobilenet_v3_small", "--resolution", "64", "--strict").exit_code == 1
 
 
+def test_cli_crosscheck_all_is_every_builtin(run):
+    """`all` is every built-in model, each traced from torchvision's model exactly when torchvision has one
+    (torchvision.models.list_models()), else from timm's where timm has one (timm.list_models()), at 75
+    (Inception-v3's smallest input); no mismatch, no progress line."""
+    import timm
+    import torchvision
+
+    from costlab.nets.registry import list_archs
+
+    result = run("crosscheck", "all", "--tracer", "torch", "--resolution", "75", "--format", "json")
+    assert result.exit_code == 0 and result.stderr == "", result.stderr
+    data = json.loads(result.stdout)
+    assert [r["name"] for r in data] == [a.name for a in list_archs()]
+    torchvision_has = set(torchvision.models.list_models())
+    timm_name = {"mixnet_s": "mixnet_s", "mixnet_m": "mixnet_m", "nasnet_a_large": "nasnetalarge",
+                 "xception": "legacy_xception"}
+    timm_has = {name for name, theirs in timm_name.items() if theirs in timm.list_models()}
+    expected = {r["name"]: "torchvision" if r["name"] in torchvision_has else "timm" if r["name"] in timm_has
+                else "costlab" for r in data}
+    assert {r["name"]: r["source"] for r in data} == expected
+    # the paper's NASNet-A Mobile is in neither zoo; MobileNetV1 is in neither
+    assert {r["name"] for r in data if r["source"] == "costlab"} == {"mobilenet_v1", "mobilenet_v1_full",
+                                                                    "nasnet_a_mobile"}
+    assert sum(r["mismatches"] for r in data) == 0 and all(r["resolution"] == 75 for r in data)
+
+
 def test_cli_unknown_model_suggests(run):
     result = run("crosscheck", "mobilenet_v22")
     assert result.exit_code == 2 and "mobilenet_v2" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -10,9 +10,8 @@ from costlab.plots.base import to_bytes
 from costlab.plots.compare import breakeven_figure
 from costlab.plots.index import pareto_chart
 from costlab.report.model import ModelSummary
-from costlab.nets.registry import analyze_arch
+from costlab.nets.registry import analyze_arch, list_archs
 from costlab.nets.compare import breakeven
-from costlab.report.generate import mbconv_models
 
 
 def _figure():
@@ -28,20 +27,36 @@ def test_same_bytes_twice(fmt):
 
 
 def test_pareto_labels_do_not_overlap():
+    from matplotlib.text import Text
+
     models = []
-    for name in mbconv_models():
-        a = analyze_arch(name)
-        models.append(ModelSummary(name, name.rsplit("_", 1)[0], a.resolution, a.params, a.macs, a.flops, None))
+    for info in list_archs():
+        a = analyze_arch(info.name)
+        models.append(ModelSummary(info.name, info.family, a.resolution, a.params, a.macs, a.flops, None))
     fig = pareto_chart(models, "Pareto")
     ax = fig.axes[0]
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
-    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    fig.canvas.draw()
+    boxes = [Text.get_window_extent(t, renderer) for t in ax.texts]  # the text alone, not its leader line
     assert sorted(t.get_text() for t in ax.texts) == sorted(m.name for m in models)
     for a, b in itertools.combinations(boxes, 2):
         assert not a.overlaps(b), (a, b)
     for box in boxes:
         assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+    # no label hides a model's marker, and the legend names every family once, in the registry's order
+    points = [ax.transData.transform((m.params, m.macs)) for m in models]
+    for box, (x, y) in itertools.product(boxes, points):
+        assert not box.contains(x, y), (box, x, y)
+    # no leader line runs through another label
+    for t, own in zip(ax.texts, boxes):
+        if t.arrow_patch is not None:
+            line = t.arrow_patch.get_path().interpolated(50).vertices
+            for box in boxes:
+                if box is not own:
+                    assert not any(box.contains(x, y) for x, y in line), (t.get_text(), box)
+    families = list(dict.fromkeys(info.family for info in list_archs()))
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == families + ["Pareto front"]
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -13,7 +13,7 @@ from ..errors import CostlabError
 @click.command()
 @click.argument("names", nargs=-1, metavar="NAME...")
 @click.option("--all", "all_models", is_flag=True,
-              help="Every built-in MobileNet/MnasNet/EfficientNet model plus the family index README.md.")
+              help="Every built-in model (`costlab list`) plus the index README.md, one section per family.")
 @click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False),
               help="Output directory (charts go to OUT/charts).")
 @click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION, show_default=True,
@@ -24,18 +24,19 @@ def report(names, all_models, out, convention, crosscheck):
     """Markdown reports with charts for architecture NAMEs, written to OUT/NAME.md and OUT/charts/.
 
     Each report: params, MACs, FLOPs (= 2 x MACs); tables by stage and by layer type; the ten
-    costliest layers; the fvcore cross-check; charts of MACs per layer, per stage and across
-    width x resolution. The output is byte-for-byte reproducible.
+    costliest layers; the fvcore cross-check; latency predicted on the jetson-nano spec-sheet
+    profile per stage and layer type, with its roofline; charts of MACs per layer, per stage and
+    across width x resolution. The output is byte-for-byte reproducible.
 
     Regenerate the committed set: costlab report --all
     """
-    from ..report.generate import generate, mbconv_models
+    from ..report.generate import builtin_models, generate
 
     if all_models and names:
         raise CostlabError("give NAMEs or --all, not both")
     if not all_models and not names:
         raise CostlabError("give at least one architecture NAME, or --all")
-    selected = mbconv_models() if all_models else list(names)
+    selected = builtin_models() if all_models else list(names)
 
     def progress(items):
         return click.progressbar(items, label="reports", file=sys.stderr, item_show_func=lambda n: n or "")

@@ -55,21 +55,23 @@ def crosscheck(name, tracer, resolution, source, strict, fmt):
     Builds the real model, traces it at batch 1, aligns traced leaf modules with costlab's analytic
     rows in execution order (op type and input/output shapes must agree, so a misalignment is
     reported, not hidden) and compares MACs and params per layer. Ops the tracer did not count are
-    listed by name. For `all`, the table shows only mismatching layers (JSON has every layer).
+    listed by name. `all` is every built-in model (`costlab list`), each traced from torchvision's
+    model where torchvision has it, timm's for the models timm has (when timm is installed), and
+    costlab's own build otherwise (`--source torchvision` / `timm`: only the models that source has); its table shows only mismatching layers (JSON has every layer).
 
     Example: costlab crosscheck mobilenet_v2 --tracer torch --resolution 224
     """
-    from ..nets.registry import TIMM_NAMES, TORCHVISION_NAMES, get_arch, list_archs
+    from ..nets.registry import TIMM_NAMES, TORCHVISION_NAMES, default_source, get_arch, list_archs
 
     if name == "all":
-        source = source or "torchvision"
+        # every built-in, each from its default source unless one is named (then only the models it has)
         names = {"torchvision": list(TORCHVISION_NAMES), "timm": list(TIMM_NAMES)}.get(
             source, [a.name for a in list_archs()])
+        if resolution is not None:
+            _check_resolution_for_all(names, resolution)
     else:
-        arch = get_arch(name)  # a built-in name or an architecture FILE.toml
-        names = [arch]
-        default = "torchvision" if name in TORCHVISION_NAMES else "timm" if name in TIMM_NAMES else "costlab"
-        source = source or default
+        names = [get_arch(name)]  # a built-in name or an architecture FILE.toml
+        source = source or default_source(name)
     require("costlab crosscheck")
     if source == "timm":
         require("--source timm", ("timm",), "pip install timm")
@@ -77,14 +79,17 @@ def crosscheck(name, tracer, resolution, source, strict, fmt):
         require(f"--tracer {tracer}", (tracer,), f"pip install {tracer}")
     from ..traced.crosscheck import check_model
 
+    def check(n):
+        return check_model(n, tracer, resolution, source or default_source(n))
+
     results = []
     if len(names) > 1 and sys.stderr.isatty():  # a progress bar is for a person watching, not for a log
         with click.progressbar(names, label="tracing", file=sys.stderr, show_pos=True,
                                item_show_func=lambda n: getattr(n, "name", n) or "") as bar:
             for n in bar:
-                results.append(check_model(n, tracer, resolution, source))
+                results.append(check(n))
     else:
-        results.extend(check_model(n, tracer, resolution, source) for n in names)
+        results.extend(check(n) for n in names)
     if fmt == "json":
         data = [r.to_dict() for r in results]
         click.echo(to_json(data if name == "all" else data[0]))
@@ -107,6 +112,22 @@ def crosscheck(name, tracer, resolution, source, strict, fmt):
                 click.echo(_summary(r), err=True)
     failed = any(not r.ok for r in results) or (strict and any(r.uncounted for r in results))
     return 1 if failed else 0
+
+
+def _check_resolution_for_all(names: list[str], resolution: int) -> None:
+    """Refuse, before tracing anything, a --resolution that some of the models cannot be built at, naming them."""
+    from ..errors import CostlabError
+    from ..nets.registry import analyze_arch
+
+    too_small = []
+    for n in names:
+        try:
+            analyze_arch(n, resolution=resolution)
+        except CostlabError:
+            too_small.append(n)
+    if too_small:
+        raise CostlabError(f"resolution {resolution} is too small for {', '.join(too_small)}; `crosscheck all` needs "
+                           f"a resolution every built-in model can take")
 
 
 ANALYZE_DISPLAY = [

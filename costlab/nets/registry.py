@@ -24,7 +24,7 @@ from .scaling import WIDTH_RULES, choice, scale_size_round
 from .tables import ARCHS, TIMM_NAMES, TORCHVISION_NAMES
 
 __all__ = ["ARCHS", "TORCHVISION_NAMES", "TIMM_NAMES", "is_module_spec", "ArchInfo", "SweepPoint", "list_archs",
-           "get_arch", "arch_graph", "analyze_arch", "sweep", "with_width_rule"]
+           "default_source", "get_arch", "arch_graph", "analyze_arch", "sweep", "with_width_rule"]
 
 ArchLike = Union[str, Path, Arch]
 
@@ -92,6 +92,20 @@ def is_module_spec(model: str) -> bool:
 def list_archs() -> list[ArchInfo]:
     """Every built-in architecture with its family and native (paper) resolution."""
     return [ArchInfo(a.name, a.family, a.resolution) for a in ARCHS.values()]
+
+
+def default_source(name: str) -> str:
+    """Where `crosscheck` and reports trace a model from unless told: torchvision's model where torchvision has it,
+    timm's where timm has it and is installed (an optional test reference), costlab's own nn.Module build for the
+    other built-ins and for FILE.toml architectures."""
+    if name in TORCHVISION_NAMES:
+        return "torchvision"
+    if name in TIMM_NAMES:
+        from importlib.util import find_spec
+
+        if find_spec("timm") is not None:
+            return "timm"
+    return "costlab"
 
 
 def get_arch(name_or_path: ArchLike) -> Arch:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 from ..core.vocab import LAYER_TYPES as TYPE_LABELS
 from ..io.render import humanize, share
@@ -46,6 +46,8 @@ def layer_chart(rows: Sequence, title: str, batch: int = 1):
            antialiased=len(layers) < 80)
     top = max(values) if values else 1
     spans = _stage_spans([layer.stage for layer in layers])
+    # stages numbered as the stage tables number them, counting the stages without MACs (pools, a final BN + ReLU)
+    number = {stage: i for i, stage in enumerate(dict.fromkeys(r.stage for r in rows))}
     narrow = max(3.0, len(layers) / 40)
     stagger = 0
     for i, (stage, start, stop) in enumerate(spans):
@@ -54,7 +56,8 @@ def layer_chart(rows: Sequence, title: str, batch: int = 1):
         # labels of narrow neighbouring stages alternate between two heights so they never touch
         stagger = stagger + 1 if stop - start < narrow else 0
         height = 1.10 if stagger and stagger % 2 == 0 else 1.19
-        ax.text((start + stop - 1) / 2, top * height, str(i), ha="center", va="center", fontsize=8, color="#444444")
+        ax.text((start + stop - 1) / 2, top * height, str(number[stage]), ha="center", va="center", fontsize=8,
+                color="#444444")
     ax.set_xlim(-1.5, len(layers) + 0.5)
     ax.set_ylim(0, top * 1.25)
     ax.yaxis.set_major_formatter(si_formatter())
@@ -69,10 +72,14 @@ def layer_chart(rows: Sequence, title: str, batch: int = 1):
     return fig
 
 
-def stage_chart(stages: Sequence, title: str):
-    """Two horizontal bar panels, MACs and params per stage (Groups, top to bottom in execution order), each with its share."""
+def stage_chart(stages: Sequence, title: str, blocks: Optional[dict] = None):
+    """Two horizontal bar panels, MACs and params per stage (Groups, top to bottom in execution order), each with its
+    share; blocks (stage label -> what the stage is: 'inception_a', 'dense x6') goes beside each label."""
+    from matplotlib.ticker import MaxNLocator
+
     plt = pyplot()
-    labels = [f"{i}: {s.label}" for i, s in enumerate(stages)]
+    blocks = blocks or {}
+    labels = [f"{i}: {s.label}" + (f" ({blocks[s.label]})" if blocks.get(s.label) else "") for i, s in enumerate(stages)]
     fig, axes = plt.subplots(1, 2, figsize=(10, 0.32 * len(stages) + 1.6), sharey=True)
     for ax, key, label, colour in ((axes[0], "macs", "MACs (batch 1)", PALETTE[1]),
                                    (axes[1], "params", "Parameters", PALETTE[0])):
@@ -84,6 +91,7 @@ def stage_chart(stages: Sequence, title: str):
             ax.annotate(share(value / total), (value, yi), xytext=(3, 0), textcoords="offset points", va="center",
                         fontsize=8)
         ax.set_xlim(0, max(values or [1]) * 1.22)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # long SI labels ('400.0M') must not run together
         ax.xaxis.set_major_formatter(si_formatter())
         ax.set_xlabel(label)
         ax.set_title(label.split(" (")[0] + " by stage")

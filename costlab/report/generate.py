@@ -14,15 +14,11 @@ from .index import index_files
 from .markdown import CHART_DIR
 from .model import model_files
 
-# the index covers the MobileNet / MnasNet / EfficientNet families (MBConv and depthwise-separable blocks)
-NON_MBCONV_FAMILIES = frozenset({"resnet", "densenet", "squeezenet", "shufflenet_v2", "googlenet", "inception_v3"})
-
-
-def mbconv_models() -> list[str]:
-    """Every built-in architecture of the MobileNet / MnasNet / EfficientNet families, in the built-in order."""
+def builtin_models() -> list[str]:
+    """Every built-in architecture, in the registry's order (families together, as costlab/nets/tables/ lists them)."""
     from ..nets.registry import list_archs
 
-    return [a.name for a in list_archs() if a.family not in NON_MBCONV_FAMILIES]
+    return [a.name for a in list_archs()]
 
 
 def check_names(names: Sequence[str]) -> list[str]:

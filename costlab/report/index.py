@@ -1,5 +1,6 @@
-"""The family index reports/README.md: every model in one table with the Pareto chart, the depthwise-separable
-ratio over N and k, and the 5x5 versus two 3x3 break-even."""
+"""The index reports/README.md: every model on the Pareto chart, one section per family (in the registry's order,
+so a family registered in costlab/nets/tables/ gets its section by itself), the profile the latencies are predicted
+on, the depthwise-separable ratio over N and k, and the 5x5 versus two 3x3 break-even."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from fractions import Fraction
 from typing import Optional
 
 from ..core.conventions import CONVENTIONS, DEFAULT_CONVENTION
-from ..io.render import grouped_int
+from ..io.render import grouped_int, humanize
+from .crosscheck import crosscheck_cell
+from .latency import PROFILE, why_profile
 from .markdown import CHART_DIR, CHART_FORMAT, GENERATED, REGENERATE, chart_link, exact, md_table
-from .model import CrossCheckSummary, ModelSummary
+from .model import ModelSummary
 
 RATIO_KERNELS = (3, 5, 7)
 RATIO_N = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -45,9 +48,10 @@ def ratio_rows() -> list[RatioPoint]:
 def index_files(summaries: list[ModelSummary], convention: str = DEFAULT_CONVENTION) -> dict[str, bytes]:
     """reports/README.md: every model in one table, the Pareto chart, the dwsep ratio and the 5x5 break-even."""
     from ..nets.compare import breakeven, runs
+    from ..perf.devices import load_device
     from ..plots.base import to_bytes
     from ..plots.compare import breakeven_figure, ratio_chart
-    from ..plots.index import pareto_chart
+    from ..plots.index import pareto_chart, pareto_front
 
     charts = {"pareto": f"{CHART_DIR}/pareto.{CHART_FORMAT}", "ratio": f"{CHART_DIR}/dwsep-ratio.{CHART_FORMAT}",
               "breakeven": f"{CHART_DIR}/breakeven-5x5-vs-3x3.{CHART_FORMAT}"}
@@ -63,14 +67,12 @@ def index_files(summaries: list[ModelSummary], convention: str = DEFAULT_CONVENT
     }
     files[charts["breakeven"]] = to_bytes(breakeven_figure(
         sep, "One 5x5 vs two 3x3, depthwise-separable, M = N, 56x56"), CHART_FORMAT)
-    rows = [{"name": f"[{s.name}]({s.name}.md)", "family": s.family, "resolution": str(s.resolution),
-             "params": exact(s.params), "macs": exact(s.macs), "flops": exact(s.flops),
-             "crosscheck": _cc_cell(s.crosscheck)} for s in summaries]
     all_agree = all(r.exact == r.closed for r in ratios)
     n256 = next(r for r in ratios if r.k == 3 and r.n == 256)
     sep_flips = _runs_text(runs(sep))
     full_lines = [f"N = M = {r.n}: one 5x5 {grouped_int(r.macs_5x5)} MACs, two 3x3 {grouped_int(r.macs_3x3x2)}"
                   for r in full]
+    families = by_family(summaries)
     text = "\n".join([
         "# costlab architecture reports",
         "",
@@ -80,14 +82,24 @@ def index_files(summaries: list[ModelSummary], convention: str = DEFAULT_CONVENT
         f"files differ). Counts use the `{convention}` convention ({CONVENTIONS[convention].summary}) at batch 1 and each "
         "model's native resolution; FLOPs = 2 x MACs.",
         "",
-        "## The MBConv family",
+        f"{len(summaries)} models in {len(families)} families, one section each: "
+        + ", ".join(f"[{f}](#family-{f}) ({len(ms)})" for f, ms in families.items()) + ".",
         "",
-        md_table(rows, [("name", "model"), ("family", "family"), ("resolution", "resolution"), ("params", "params"),
-                         ("macs", "MACs"), ("flops", "FLOPs (= 2 x MACs)"), ("crosscheck", "fvcore cross-check")],
-                  ["left", "left", "right", "right", "right", "right", "left"]),
+        "## Parameters against MACs",
         "",
-        chart_link(charts["pareto"], "Parameters against MACs of every model, log-log, with the Pareto front"),
+        chart_link(charts["pareto"], "Parameters against MACs of every model, log-log, coloured by family, with the "
+                                     "Pareto front"),
         "",
+        "On the Pareto front (no other model has both fewer parameters and fewer MACs), from the fewest parameters "
+        "up: " + ", ".join(f"[{m.name}]({m.name}.md)" for m in pareto_front(summaries)) + ".",
+        "",
+        "## Predicted latency",
+        "",
+        f"Each report predicts its model's latency per stage and per layer type on the shipped `{PROFILE}` profile "
+        f"(batch 1, fp32, native resolution; a roofline from spec-sheet numbers, not a measurement), draws the "
+        f"roofline and says where the time goes that MACs miss. Why this profile: {why_profile(load_device(PROFILE))}",
+        "",
+    ] + [family_section(f, ms) for f, ms in families.items()] + [
         "## Why depthwise-separable: MACs over a full convolution",
         "",
         "A kxk depthwise conv followed by a 1x1 pointwise conv costs HW(k^2 M + MN) MACs against HW k^2 MN for "
@@ -126,11 +138,33 @@ def _runs_text(runs) -> str:
                      else f"{names[r.choice]} for N = {r.first}..{r.last}" for r in runs)
 
 
-def _cc_cell(cc: CrossCheckSummary) -> str:
-    if cc.status == "not run":
-        return "not run"
-    if cc.status == "ok":
-        return f"ok ({cc.layers} layers)"
-    return f"MISMATCH ({cc.mismatches} of {cc.layers})"
+def by_family(summaries: list[ModelSummary]) -> dict[str, list[ModelSummary]]:
+    """The models of each family, families in the order their first model comes (the registry's order)."""
+    families: dict[str, list[ModelSummary]] = {}
+    for m in summaries:
+        families.setdefault(m.family, []).append(m)
+    return families
 
 
+def family_section(family: str, models: list[ModelSummary]) -> str:
+    """One family's section: its block kinds and ranges, then one row per model."""
+    blocks = ", ".join(dict.fromkeys(b for m in models for b in m.blocks))
+    params = sorted(m.params for m in models)
+    macs = sorted(m.macs for m in models)
+    span = (f"parameters {humanize(params[0])}..{humanize(params[-1])}, MACs {humanize(macs[0])}..{humanize(macs[-1])}"
+            if len(models) > 1 else f"{humanize(params[0])} parameters, {humanize(macs[0])} MACs")
+    rows = [{"name": f"[{m.name}]({m.name}.md)", "resolution": str(m.resolution), "params": exact(m.params),
+             "macs": exact(m.macs), "flops": exact(m.flops),
+             "ms": "" if m.predicted_ms is None else f"{m.predicted_ms:.2f}",
+             "crosscheck": crosscheck_cell(m.crosscheck)} for m in models]
+    return "\n".join([
+        f"## Family: {family}",
+        "",
+        f"{len(models)} model{'s' if len(models) > 1 else ''}; block kinds {blocks}; {span}.",
+        "",
+        md_table(rows, [("name", "model"), ("resolution", "resolution"), ("params", "params"), ("macs", "MACs"),
+                        ("flops", "FLOPs (= 2 x MACs)"), ("ms", f"predicted ms ({PROFILE})"),
+                        ("crosscheck", "fvcore cross-check")],
+                 ["left", "right", "right", "right", "right", "right", "left"]),
+        "",
+    ])

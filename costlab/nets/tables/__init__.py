@@ -15,7 +15,8 @@ ARCHS: dict[str, Arch] = {a.name: a for family in (mobilenet, efficientnet, resn
                           for a in family.ARCHS}
 
 # the built-ins timm has, by timm's name (same layer order, same parameter count)
-TIMM_NAMES = {"mixnet_s": "mixnet_s", "mixnet_m": "mixnet_m", "xception": "legacy_xception"}
+TIMM_NAMES = {"mixnet_s": "mixnet_s", "mixnet_m": "mixnet_m", "xception": "legacy_xception",
+              "nasnet_a_large": "nasnetalarge"}
 
 # the built-ins torchvision also has (same layer order, same parameter count); NASNet-A is not torchvision's
 TORCHVISION_NAMES = tuple(name for name, arch in ARCHS.items()
