@@ -37,7 +37,7 @@ class ModelSummary:
 def model_markdown(analysis: Analysis, arch: Arch, grid: tuple[list, list], cc: CrossCheckSummary,
                    latency: PredictedLatency, charts: dict[str, str], index_link: bool = True) -> str:
     """The whole report of one model as Markdown text."""
-    from ..nets.scaling import WIDTH_RULES
+    from ..nets.scaling import WIDTH_ROUNDING
 
     a = analysis
     name = a.name
@@ -45,7 +45,7 @@ def model_markdown(analysis: Analysis, arch: Arch, grid: tuple[list, list], cc: 
     with_macs = sum(1 for r in a.rows if r.macs)
     conv_note = CONVENTIONS[a.convention].summary
     points, skipped = grid
-    width_rule = WIDTH_RULES[arch.rules.width].split(" (")[0].split(":")[0]
+    width_rule = WIDTH_ROUNDING[arch.rules.width].split(" (")[0].split(":")[0]
     parts = [
         f"# {name}",
         "",
