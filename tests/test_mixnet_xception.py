@@ -63,7 +63,8 @@ def test_the_numbers_themselves():
 
 def test_registry_and_timm_names():
     assert {n: (ARCHS[n].family, ARCHS[n].resolution) for n in TIMM_NAMES} == {
-        "mixnet_s": ("mixnet", 224), "mixnet_m": ("mixnet", 224), "xception": ("xception", 299)}
+        "mixnet_s": ("mixnet", 224), "mixnet_m": ("mixnet", 224), "xception": ("xception", 299),
+        "nasnet_a_large": ("nasnet", 331)}
     assert set(TIMM_NAMES.values()) <= set(timm.list_models())
 
 
@@ -224,7 +225,19 @@ def test_crosscheck_without_timm_says_install_in_one_line(run, monkeypatch):
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "timm" else real(name, *a))
-    one_line_exit_2(run("crosscheck", "mixnet_s", "--tracer", "torch"), "--source timm", "timm", "pip install timm")
+    one_line_exit_2(run("crosscheck", "mixnet_s", "--tracer", "torch", "--source", "timm"), "--source timm", "timm",
+                    "pip install timm")
+
+
+def test_crosscheck_without_timm_traces_costlabs_build_and_says_so(run, monkeypatch):
+    """timm is an optional reference: without it the default source of a timm model is costlab's own build."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "timm" else real(name, *a))
+    result = run("crosscheck", "mixnet_s", "--tracer", "torch", "--resolution", str(SMALL))
+    assert result.exit_code == 0, result.output
+    assert "mixnet_s @64 [costlab, tracer torch vs convention paper]" in result.stdout and ", OK;" in result.stdout
 
 
 def test_crosscheck_cli_defaults_to_timm(run):
