@@ -110,7 +110,7 @@ def count_spec(spec: str, dims: tuple[int, ...], tracer: str, convention: str,
     """Build MODULE:CALLABLE on device (default: the tracer's) and trace it; (the trace, the device it ran on).
 
     On the default meta device, a model that cannot be built or run there (RegNet computes its widths with tensor
-    ops while it is built; nn.DataParallel moves itself to a GPU) is counted on CPU instead, and a note says so. Code
+    ops while it is built; nn.DataParallel moves the model to a GPU where there is one) is counted on CPU instead, and a note says so. Code
     that exits or is interrupted is not run again, and a device asked for is the device used."""
     if device is not None or get_tracer(tracer).device != "meta":
         device = device or get_tracer(tracer).device
