@@ -229,6 +229,11 @@ def test_regnet_falls_back_to_cpu_and_scales_the_batch(run):
     assert "Cannot copy out of meta tensor" in note and "scaled to batch 4" in note
 
 
+def test_meta_asked_for_is_meta_and_its_error_says_cpu_runs_it(run):
+    one_line_exit_2(run("analyze", "torchvision.models:regnet_y_400mf", "--input", "1,3,64,64", "--device", "meta"),
+                    "torchvision.models:regnet_y_400mf()", "Cannot copy out of meta tensor", "--device cpu")
+
+
 def test_counts_not_linear_in_the_batch_are_never_scaled(run, models):
     """Gram's (N, 256) @ (256, N) is N*N*256 MACs: batch 3 is not 3 x batch 1. On CPU at batch 1 and 2 costlab sees it
     and refuses (one line naming why); --device cpu counts batch 3 itself: 3*3*256 = 2,304 = FlopCounterMode / 2."""

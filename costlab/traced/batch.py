@@ -35,7 +35,8 @@ def _rebatched(one: tuple[int, ...], two: tuple[int, ...], n: int) -> tuple[int,
 
 def scaled(one: Trace, two: Trace, n: int) -> Trace:
     """The batch-1 trace at batch n: every layer's MACs times n (params unchanged), shapes with the batch n."""
-    layers = [TracedLayer(a.name, a.module, _rebatched(a.in_shape, b.in_shape, n), _rebatched(a.out_shape, b.out_shape, n),
-                          a.params, a.macs * n, a.functional, a.op) for a, b in zip(one.layers, two.layers)]
+    layers = [TracedLayer(a.name, a.module, _rebatched(a.in_shape, b.in_shape, n),
+                          _rebatched(a.out_shape, b.out_shape, n), a.params, a.macs * n, a.functional, a.op)
+              for a, b in zip(one.layers, two.layers)]
     return replace(one, input_shape=(n, *one.input_shape[1:]), layers=layers, total_macs=one.total_macs * n,
                    notes=list(one.notes))

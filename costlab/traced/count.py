@@ -110,11 +110,17 @@ def count_spec(spec: str, dims: tuple[int, ...], tracer: str, convention: str,
     """Build MODULE:CALLABLE on device (default: the tracer's) and trace it; (the trace, the device it ran on).
 
     On the default meta device, a model that cannot be built or run there (RegNet computes its widths with tensor
-    ops while it is built; nn.DataParallel moves the model to a GPU where there is one) is counted on CPU instead, and a note says so. Code
-    that exits or is interrupted is not run again, and a device asked for is the device used."""
+    ops while it is built; nn.DataParallel moves the model to a GPU where there is one) is counted on CPU instead,
+    and a note says so. Code that exits or is interrupted is not run again, and a device asked for is the device used
+    (its error then says --device cpu runs the model on real tensors)."""
     if device is not None or get_tracer(tracer).device != "meta":
         device = device or get_tracer(tracer).device
-        return traced(spec, make_model(spec, device), dims, tracer, convention, device), device
+        try:
+            return traced(spec, make_model(spec, device), dims, tracer, convention, device), device
+        except UserCodeError as exc:
+            if device == "meta" and not exc.stopped:
+                exc.args = (f"{exc} (on the meta device, as asked; --device cpu runs it on real tensors)",)
+            raise
     try:
         return traced(spec, make_model(spec, "meta"), dims, tracer, convention, "meta"), "meta"
     except UserCodeError as exc:

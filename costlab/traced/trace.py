@@ -20,7 +20,8 @@ ZERO_COST_ATEN = frozenset("""
     split chunk narrow dropout native_dropout feature_dropout alpha_dropout _reshape_alias
     size to type_as Int ScalarImplicit unbind split_with_sizes new_zeros new_full constant_pad_nd arange
     _linalg_check_errors _assert_async _assert_tensor_metadata _local_scalar_dense resolve_conj resolve_neg
-    lift_fresh_copy unsafe_split unsafe_chunk unsafe_split_with_sizes _record_function_enter _record_function_enter_new _record_function_exit
+    lift_fresh_copy unsafe_split unsafe_chunk unsafe_split_with_sizes
+    _record_function_enter _record_function_enter_new _record_function_exit
 """.split())
 
 
@@ -120,8 +121,8 @@ class Trace:
     params: int
     uncounted: Counter = field(default_factory=Counter)  # ops that compute but this convention prices at 0, by name
     modules: frozenset = frozenset()
-    unpriced: Counter = field(default_factory=Counter)  # ops that compute and that no rule prices (unpriced_op), by name
-    notes: list = field(default_factory=list)  # one line each: where costlab differs from the tool on purpose, how it ran
+    unpriced: Counter = field(default_factory=Counter)  # ops that compute and no rule prices (unpriced_op), by name
+    notes: list = field(default_factory=list)  # one line each: where costlab differs from the tool, how it ran
 
     @property
     def counted_macs(self) -> int:
