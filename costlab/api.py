@@ -90,7 +90,8 @@ def list_archs():
 
 def count(model: Any, input: Sequence[int], convention: Optional[str] = None, tracer: str = "auto"):
     """Count a real model (an nn.Module, or 'MODULE:CALLABLE') on an input shape, batch first; needs torch.
-    Returns a TracedAnalysis (.params, .macs, .flops, .uncounted, .frame())."""
+    Returns a TracedAnalysis (.params, .macs, .flops, .uncounted, .unpriced, .notes, .frame()). An nn.Module is
+    counted in the mode it is in (train or eval), as fvcore and FlopCounterMode count it."""
     from .core.shapes import parse_input_shape
     from .traced.count import analyze_model, analyze_instance
 

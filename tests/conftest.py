@@ -79,3 +79,34 @@ def tool_counts(model, input_dims) -> dict:
     ops, thop_params = profile(model, (torch.zeros(input_dims),), verbose=False)
     assert float(ops).is_integer() and float(thop_params).is_integer()
     return {"ptflops": (int(macs), int(params)), "thop": (int(ops), int(thop_params))}
+
+
+def fvcore_case(model, inputs, expected):
+    """An fvcore test case (tests/test_fvcore_cases.py, tests/test_fvcore_module_cases.py): fvcore run live on its
+    own model and inputs gives expected, and so does costlab's fvcore convention (its rows too, nothing unpriced, no
+    note); costlab's paper convention priced by its formulas (not FlopCounterMode, the paper default) equals
+    FlopCounterMode / 2 run live. A model of several inputs gets the others as buffers (costlab feeds one input).
+    Returns costlab's fvcore analysis."""
+    import costlab
+    import torch
+
+    class Bound(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+            for i, other in enumerate(inputs[1:]):
+                self.register_buffer(f"operand{i}", other)
+
+        def forward(self, x):
+            return self.model(x, *self.buffers())
+
+    assert fvcore_total(model, *inputs) == expected
+    runnable = Bound() if len(inputs) > 1 else model
+    dims = tuple(inputs[0].shape)
+    analysis = costlab.count(runnable, dims, convention="fvcore")
+    assert analysis.macs == expected
+    assert sum(row["macs"] for row in analysis.row_dicts()) == expected
+    assert analysis.unpriced == {} and analysis.notes == []
+    paper = costlab.count(runnable, dims, convention="paper", tracer="formulas")
+    assert paper.macs == flop_counter_macs(runnable, inputs[0])
+    return analysis

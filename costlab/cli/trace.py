@@ -152,7 +152,9 @@ ANALYZE_DISPLAY = [
 @click.option("--device", type=click.Choice(["meta", "cpu"]), default=None,
               help="meta: no weights or activations are allocated; cpu: real tensors  [default: the tracer's: meta for "
                    "torch and formulas, cpu for fvcore, ptflops and thop].")
-@click.option("--strict", is_flag=True, help="Exit 1 if any op was left uncounted.")
+@click.option("--strict", is_flag=True,
+              help="Exit 1 if any op is unpriced: it computes and no rule of the convention prices it (an FFT, a linalg "
+                   "solver). Ops that are zero by the convention's own rule (activations under paper) do not fail it.")
 @format_option
 def analyze(target, input_text, tracer, convention, device, strict, fmt):
     """Count any nn.Module: MODULE:CALLABLE is called with no arguments and must return one.
@@ -178,13 +180,19 @@ def analyze(target, input_text, tracer, convention, device, strict, fmt):
     if fmt == "json":
         click.echo(to_json(data))
     else:
-        footer = (f"{data['name']} input {'x'.join(map(str, dims))}: params {grouped_int(data['params'])}, "
-                  f"MACs {grouped_int(data['macs'])} ({humanize(data['macs'])}), FLOPs {grouped_int(data['flops'])}; "
-                  f"tracer {data['tracer']}, convention {data['convention']}, device {data['device']}; "
-                  f"uncounted ops: {counts_text(data['uncounted_ops'])}")
+        footer = ("\n\n" if fmt == "markdown" else "\n").join([
+            f"{data['name']} input {'x'.join(map(str, dims))}: params {grouped_int(data['params'])}, "
+            f"MACs {grouped_int(data['macs'])} ({humanize(data['macs'])}), FLOPs {grouped_int(data['flops'])}; "
+            f"tracer {data['tracer']}, convention {data['convention']}, device {data['device']}",
+            f"uncounted ops (zero by the {data['convention']} convention's rule): {counts_text(data['uncounted_ops'])}",
+            f"unpriced ops (no rule prices them; counted as 0): {counts_text(data['unpriced_ops'])}",
+            *(f"note: {note}" for note in data["notes"])])
         if fmt == "csv":
             click.echo(emit("csv", data["layers"], ANALYZE_DISPLAY))
             click.echo(footer, err=True)
         else:
             click.echo(emit(fmt, data["layers"], ANALYZE_DISPLAY, footer=footer))
-    return 1 if strict and data["uncounted_ops"] else 0
+    if strict and data["unpriced_ops"]:
+        click.echo(f"costlab: --strict: unpriced ops: {counts_text(data['unpriced_ops'])}", err=True)
+        return 1
+    return 0

@@ -95,7 +95,9 @@ FVCORE = Convention(
         upsample_bilinear2d _adaptive_avg_pool2d grid_sampler_2d""".split()),
     disagreements=MappingProxyType({
         "conv.string_padding": "fvcore counts a conv given padding='same' or 'valid' as 0 (it has no handle for "
-                               "aten::_convolution_mode); costlab counts its MACs"}),
+                               "aten::_convolution_mode); costlab counts its MACs",
+        "autograd_function": "fvcore counts a custom autograd Function as 0 (its jit graph shows one opaque "
+                             "prim::PythonOp); costlab counts the ops its forward runs"}),
 )
 # ptflops counts a module by its hook and again by the functional its forward calls when that is patched:
 # nn.ReLU (F.relu), nn.GELU, nn.ELU and every pooling module count twice; nn.ReLU6 calls F.hardtanh (not

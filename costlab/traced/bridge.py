@@ -227,13 +227,13 @@ FROM_TORCH: dict[type, Callable[[Any], ops.Op]] = {
     nn.AdaptiveAvgPool1d: _rank_pool("avg", True, 1), nn.AdaptiveAvgPool3d: _rank_pool("avg", True, 3),
     nn.AdaptiveMaxPool1d: _rank_pool("max", True, 1), nn.AdaptiveMaxPool2d: _rank_pool("max", True, 2),
     nn.AdaptiveMaxPool3d: _rank_pool("max", True, 3),
-    nn.Upsample: lambda m: ops.Upsample(m.mode, 2),  # the rank is the input's: the function call tells it
     FunctionalActivation: lambda m: ops.Activation(m.function, functional=True),
     FunctionalPool2d: lambda m: m.op,
     nn.ChannelShuffle: lambda m: ops.ChannelShuffle(m.groups),
     nn.ZeroPad2d: lambda m: ops.Pad(tuple(m.padding)),
     nn.Flatten: lambda m: ops.Flatten(),
 }
+# nn.Upsample is not here: its rank is its input's, which only its F.interpolate call tells (traced/functions.py)
 # modules that compute nothing (in eval) and need not have an analytic row; by name where torch lacks the class
 TRANSPARENT = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Identity",
                          "StochasticDepth", "Flatten", "DropPath"})

@@ -10,7 +10,8 @@ from ..core.cost import flops_of
 from ..core.ops import Conv2d
 from ..errors import CostlabError
 from ..io.render import dims_text
-from .models import make_model, user_call
+from .batch import nonlinearity, scaled
+from .models import UserCodeError, make_model, user_call
 from .trace import Trace, TracedLayer
 from .tracers import get_tracer, pick_tracer, run_tracer
 
@@ -43,7 +44,8 @@ def traced_row(layer: TracedLayer) -> dict:
 
 @dataclass(frozen=True)
 class TracedAnalysis:
-    """A real model counted by a tracer: totals, the layers as traced, and the ops left uncounted."""
+    """A real model counted by a tracer: totals, the layers as traced, the ops left uncounted (zero by the convention's
+    rule) and unpriced (no rule prices them), and notes (where costlab differs from the tool on purpose, how it ran)."""
 
     name: str
     input: tuple[int, ...]
@@ -68,15 +70,25 @@ class TracedAnalysis:
     def uncounted(self) -> dict:
         return dict(self.trace.uncounted)
 
+    @property
+    def unpriced(self) -> dict:
+        return dict(self.trace.unpriced)
+
+    @property
+    def notes(self) -> list[str]:
+        return list(self.trace.notes)
+
     def row_dicts(self) -> list[dict]:
         return [traced_row(layer) for layer in self.trace.layers]
 
     def to_dict(self) -> dict:
-        """The JSON shape of `costlab analyze`: that of `costlab arch`, plus tracer, device, input and uncounted ops."""
+        """The JSON shape of `costlab analyze`: that of `costlab arch`, plus tracer, device, input, the uncounted and
+        unpriced ops and the notes."""
         return {"name": self.name, "resolution": self.input[2] if len(self.input) > 2 else None, "alpha": None,
                 "convention": self.convention, "tracer": self.tracer, "device": self.device,
                 "input": list(self.input), "batch": self.input[0], "params": self.params, "macs": self.macs,
-                "flops": self.flops, "uncounted_ops": self.uncounted, "layers": self.row_dicts()}
+                "flops": self.flops, "uncounted_ops": self.uncounted, "unpriced_ops": self.unpriced,
+                "notes": self.notes, "layers": self.row_dicts()}
 
     def frame(self):
         """The traced layers as a pandas DataFrame (columns as in to_dict()['layers'])."""
@@ -89,32 +101,88 @@ def analyze_model(spec: str, input_dims: tuple[int, ...], tracer: str = "auto", 
                   device: Optional[str] = None) -> TracedAnalysis:
     """Count MODULE:CALLABLE's model on input_dims (batch first) with a tracer, on device (default: the tracer's)."""
     tracer, convention = pick_tracer(tracer, convention)
-    device = device or get_tracer(tracer).device
-    model = make_model(spec, device)
-    trace = traced(spec, model, input_dims, tracer, convention, device)
+    trace, device = count_spec(spec, tuple(input_dims), tracer, convention, device)
     return TracedAnalysis(spec, tuple(input_dims), tracer, convention, device, trace)
+
+
+def count_spec(spec: str, dims: tuple[int, ...], tracer: str, convention: str,
+               device: Optional[str] = None) -> tuple[Trace, str]:
+    """Build MODULE:CALLABLE on device (default: the tracer's) and trace it; (the trace, the device it ran on).
+
+    On the default meta device, a model that cannot be built or run there (RegNet computes its widths with tensor
+    ops while it is built; nn.DataParallel moves the model to a GPU where there is one) is counted on CPU instead,
+    and a note says so. Code that exits or is interrupted is not run again, and a device asked for is the device used
+    (its error then says --device cpu runs the model on real tensors)."""
+    if device is not None or get_tracer(tracer).device != "meta":
+        device = device or get_tracer(tracer).device
+        try:
+            return traced(spec, make_model(spec, device), dims, tracer, convention, device), device
+        except UserCodeError as exc:
+            if device == "meta" and not exc.stopped:
+                exc.args = (f"{exc} (on the meta device, as asked; --device cpu runs it on real tensors)",)
+            raise
+    try:
+        return traced(spec, make_model(spec, "meta"), dims, tracer, convention, "meta"), "meta"
+    except UserCodeError as exc:
+        if exc.stopped:
+            raise
+        return count_on_cpu(spec, dims, tracer, convention, str(exc)), "cpu"
+
+
+def count_on_cpu(spec: str, dims: tuple[int, ...], tracer: str, convention: str, why: str) -> Trace:
+    """The model built and traced on CPU, keeping memory bounded: batches 1 and 2 only, scaled to the batch asked for
+    when every count is linear in the batch (traced.batch), else refused naming why; an error on CPU too is one
+    line naming what failed there."""
+    model = make_model(spec, "cpu")
+    n = dims[0]
+    if n <= 2:
+        trace = traced(spec, model, dims, tracer, convention, "cpu")
+        how = f"counted on cpu at batch {n}"
+    else:
+        one = traced(spec, model, (1, *dims[1:]), tracer, convention, "cpu")
+        two = traced(spec, model, (2, *dims[1:]), tracer, convention, "cpu")
+        why_not = nonlinearity(one, two)
+        if why_not:
+            raise CostlabError(f"{spec} runs only on cpu ({why}), and batch {n} is not scaled from batch 1: {why_not}; "
+                               f"--device cpu counts batch {n} itself")
+        trace = scaled(one, two, n)
+        how = f"counted on cpu at batch 1 and scaled to batch {n} (batch 2 showed every count linear in the batch)"
+    trace.notes.append(f"the meta device could not serve ({why}): {how}")
+    return trace
 
 
 def traced(label: str, model: Any, input_dims: tuple[int, ...], tracer: str, convention: str, device: str) -> Trace:
     """run_tracer, with whatever the model's forward does wrong (the wrong channels, too small an input, a sys.exit)
-    as one CostlabError naming the model and the input; an input without its batch dimension is refused too."""
+    as one CostlabError naming the model and the input; an input without its batch dimension is refused too. A model
+    in training mode is counted in it (as fvcore and FlopCounterMode count it; ptflops and thop switch to eval), and a
+    note says so where that changes a count (BatchNorm on the batch's statistics)."""
     dims = dims_text(input_dims).replace("x", ",")
     try:
-        trace = user_call(f"{label} on input {dims} ({device})", lambda: run_tracer(tracer, model, input_dims, convention))
-    except CostlabError as exc:
-        if len(input_dims) == 4:
-            raise
-        raise CostlabError(f"{exc} (the input is batch first: N,C,H,W for images, e.g. 1,3,224,224)") from None
+        trace = user_call(f"{label} on input {dims} ({device})",
+                          lambda: run_tracer(tracer, model, input_dims, convention, device))
+    except UserCodeError as exc:
+        if len(input_dims) != 4:
+            exc.args = (f"{exc} (the input is batch first: N,C,H,W for images, e.g. 1,3,224,224)",)
+        raise
     for layer in trace.layers:  # a 2-d conv sees N,C,H,W: three dims mean torch ran the input unbatched
         if isinstance(layer.op, Conv2d) and len(layer.in_shape) == 3:
             raise CostlabError(f"{label} ran input {dims} as one unbatched image ({layer.name} saw "
                                f"{dims_text(layer.in_shape)}): --input is batch first, N,C,H,W, e.g. 1,{dims}")
+    if tracer not in ("ptflops", "thop") and _training_batch_norm(model):
+        trace.notes.append("BatchNorm in training mode, counted so (on the batch's statistics); call .eval() on the "
+                           "model to count inference")
     return trace
+
+
+def _training_batch_norm(model: Any) -> bool:
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    return any(isinstance(m, _BatchNorm) and m.training for m in model.modules())
 
 
 def analyze_instance(model: Any, input_dims: tuple[int, ...], tracer: str = "auto",
                      convention: Optional[str] = None) -> TracedAnalysis:
-    """Count an nn.Module instance on input_dims (batch first), on its own device."""
+    """Count an nn.Module instance on input_dims (batch first), on its own device, in the mode it is in."""
     from .tracers import model_device
 
     tracer, convention = pick_tracer(tracer, convention)
@@ -132,6 +200,8 @@ class ModelCount:
     tracer: str
     convention: str
     uncounted: dict = field(default_factory=dict)
+    unpriced: dict = field(default_factory=dict)
+    notes: tuple = ()
 
     @property
     def flops(self) -> int:
@@ -139,13 +209,15 @@ class ModelCount:
 
 
 def analyze_module(model: Any, input_shape, convention: str = DEFAULT_CONVENTION, tracer: str = "auto") -> ModelCount:
-    """Count an nn.Module (on its own device) or a MODULE:CALLABLE (built on the tracer's device) under a convention."""
+    """Count an nn.Module (on its own device) or a MODULE:CALLABLE (built on the tracer's device, on CPU where the
+    meta device cannot serve) under a convention."""
     from .tracers import model_device
 
     tracer, convention = pick_tracer(tracer, convention)
     dims = tuple(int(d) for d in input_shape)
-    label = model if isinstance(model, str) else type(model).__name__
     if isinstance(model, str):
-        model = make_model(model, get_tracer(tracer).device)
-    trace = traced(label, model, dims, tracer, convention, model_device(model))
-    return ModelCount(trace.params, trace.total_macs, tracer, convention, dict(trace.uncounted))
+        trace, _ = count_spec(model, dims, tracer, convention)
+    else:
+        trace = traced(type(model).__name__, model, dims, tracer, convention, model_device(model))
+    return ModelCount(trace.params, trace.total_macs, tracer, convention, dict(trace.uncounted), dict(trace.unpriced),
+                      tuple(trace.notes))

@@ -238,10 +238,11 @@ def align(analysis: Analysis, trace: Trace, check_names: bool = False) -> list[L
 
 
 def crosscheck(analysis: Analysis, trace: Trace, source: str = "torchvision") -> CrossCheck:
-    """analysis (batch 1, the tracer's convention) against trace: per-layer checks and totals."""
+    """analysis (batch 1, the tracer's convention) against trace: per-layer checks and totals; the ops the tracer left
+    at 0, by its rule or by none (uncounted and unpriced), as one list."""
     layers = align(analysis, trace, check_names=(source == "costlab"))
-    return CrossCheck(analysis.name, trace.tracer, trace.convention, analysis.resolution, source,
-                      analysis.macs, trace.total_macs, analysis.params, trace.params, layers, dict(trace.uncounted))
+    return CrossCheck(analysis.name, trace.tracer, trace.convention, analysis.resolution, source, analysis.macs,
+                      trace.total_macs, analysis.params, trace.params, layers, dict(trace.uncounted + trace.unpriced))
 
 
 SOURCES = ("torchvision", "timm", "costlab")

@@ -21,14 +21,23 @@ def what_happened(exc: BaseException) -> str:
     return f"raised {type(exc).__name__}" + (f": {first}" if first else "")
 
 
+class UserCodeError(CostlabError):
+    """User code raised, exited or was interrupted while building or running a model; stopped when it exited or was
+    interrupted (then nothing is tried again)."""
+
+    def __init__(self, message: str, exc: BaseException) -> None:
+        super().__init__(message)
+        self.stopped = isinstance(exc, (SystemExit, KeyboardInterrupt))
+
+
 def user_call(what: str, fn: Callable[[], Any]) -> Any:
-    """fn(), with anything it raises (SystemExit and KeyboardInterrupt included) as one CostlabError naming what."""
+    """fn(), with anything it raises (SystemExit and KeyboardInterrupt included) as one UserCodeError naming what."""
     try:
         return fn()
     except CostlabError:
         raise
     except BaseException as exc:  # noqa: BLE001 - user code: nothing may escape as a traceback or an exit code
-        raise CostlabError(f"{what} {what_happened(exc)}") from None
+        raise UserCodeError(f"{what} {what_happened(exc)}", exc) from None
 
 
 def split_spec(spec: str) -> tuple[str, str]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Optional
+from contextlib import contextmanager
+from typing import Any, Callable, Optional
 
 from .bridge import op_of
 from .trace import TracedLayer
@@ -104,3 +105,59 @@ def dispatch_mode(recorder: Recorder, on_op):
             return out
 
     return _Ops()
+
+
+class Opaque:
+    """Custom autograd Functions (torch function modes do not see Function.apply, only the ops its forward runs): one
+    whose forward ran no computing aten op (numpy, a C extension) shows nothing costlab could price, so it is listed
+    as unpriced by name. The tracer calls op() for each computing aten op it sees."""
+
+    def __init__(self) -> None:
+        self.ops = 0
+        self.unpriced: Counter = Counter()
+
+    def op(self) -> None:
+        self.ops += 1
+
+    def call(self, cls, run: Callable[[], Any]) -> Any:
+        before = self.ops
+        out = run()
+        if self.ops == before:
+            self.unpriced[f"{cls.__name__}.apply"] += 1
+        return out
+
+    @contextmanager
+    def routed(self, on_call: Optional[Callable] = None):
+        """Every custom Function's forward goes through on_call(cls, run) (default: call) while the trace runs, then is
+        restored. Its forward, not apply: code often keeps `fn = MyFunction.apply` from before the trace, while apply
+        looks forward up on the class at every call."""
+        from torch.autograd import Function
+
+        on_call = on_call or self.call
+        patched = {}
+        for cls in _subclasses(Function):
+            original = vars(cls).get("forward")
+            if isinstance(original, staticmethod):
+                patched[cls] = original
+                setattr(cls, "forward", staticmethod(_routed(cls, original.__func__, on_call)))
+        try:
+            yield self
+        finally:
+            for cls, original in patched.items():
+                setattr(cls, "forward", original)
+
+
+def _subclasses(cls) -> list:
+    found, todo = [], [cls]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in found:
+                found.append(sub)
+                todo.append(sub)
+    return found
+
+
+def _routed(cls, forward: Callable, on_call: Callable) -> Callable:
+    def routed_forward(*args, **kwargs):
+        return on_call(cls, lambda: forward(*args, **kwargs))
+    return routed_forward

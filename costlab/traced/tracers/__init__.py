@@ -83,11 +83,12 @@ def model_device(model) -> str:
     return "cpu"
 
 
-def run_tracer(tracer: str, model, input_shape, convention: Optional[str] = None):
-    """Count model on input_shape with one tracer, on the model's own device."""
+def run_tracer(tracer: str, model, input_shape, convention: Optional[str] = None, device: Optional[str] = None):
+    """Count model on input_shape with one tracer, on device (default: the model's own; a model without parameters
+    or buffers runs on the device it was built for)."""
     chosen = get_tracer(tracer)
     run = _runner(chosen.name)
-    device = model_device(model)
+    device = device or model_device(model)
     if chosen.any_convention:
         return run(model, input_shape, convention or DEFAULT_CONVENTION, device)
     return run(model, input_shape, device)

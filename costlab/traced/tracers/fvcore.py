@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+from ...core.conventions import FVCORE
 from ...errors import CostlabError
 from ..bridge import price
 from ..recorder import Recorder
-from ..trace import Trace, TracedLayer, assemble, own_from_totals, split_over_calls, zero_cost
+from ..trace import Trace, TracedLayer, assemble, own_from_totals, split_over_calls, unpriced_op, zero_cost
 
 
 def _short(op: str) -> str:
@@ -16,7 +17,8 @@ def _short(op: str) -> str:
 
 
 def trace_fvcore(model, input_shape, device: str = "cpu") -> Trace:
-    """fvcore.nn.FlopCountAnalysis by_module() (its 'flops' are MACs); unsupported_ops() become the uncounted list."""
+    """fvcore.nn.FlopCountAnalysis by_module() (its 'flops' are MACs), the model traced in the mode it is in;
+    unsupported_ops() become the uncounted list (zero by fvcore's rule) and the unpriced one (no rule prices them)."""
     import warnings
 
     import torch
@@ -25,7 +27,6 @@ def trace_fvcore(model, input_shape, device: str = "cpu") -> Trace:
         warnings.simplefilter("ignore", FutureWarning)
         from fvcore.nn import FlopCountAnalysis
 
-    model.eval()
     x = torch.zeros(input_shape, device=device)
     recorder = Recorder(model)
     try:
@@ -43,8 +44,9 @@ def trace_fvcore(model, input_shape, device: str = "cpu") -> Trace:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         hint = "; try --device cpu, or --tracer formulas --convention fvcore on meta" if device == "meta" else ""
         raise CostlabError(f"fvcore could not trace the model on {device}: {type(exc).__name__}: {first}{hint}") from exc
-    uncounted = Counter({_short(op): int(n) for op, n in analysis.unsupported_ops().items()
-                         if not zero_cost(_short(op))})
+    skipped = Counter({_short(op): int(n) for op, n in analysis.unsupported_ops().items() if not zero_cost(_short(op))})
+    unpriced = Counter({op: n for op, n in skipped.items() if unpriced_op(op, FVCORE)})
+    uncounted = skipped - unpriced
     own = own_from_totals(model, per_module)
 
     def weigh(call: TracedLayer) -> int:  # costlab's fvcore price of this call's shapes, else its input size
@@ -57,4 +59,6 @@ def trace_fvcore(model, input_shape, device: str = "cpu") -> Trace:
     leaves = {call.name for call in recorder.calls}
     containers = {name: macs for name, macs in own.items() if name not in leaves}
     total = int(analysis.total())
-    return assemble("fvcore", "fvcore", model, input_shape, recorder.calls, containers, total, uncounted)
+    trace = assemble("fvcore", "fvcore", model, input_shape, recorder.calls, containers, total, uncounted)
+    trace.unpriced = unpriced
+    return trace

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from ..bridge import is_transparent
-from ..recorder import Recorder, dispatch_mode
-from ..trace import Trace, assemble, op_name, own_from_totals, zero_cost
+from ..recorder import Opaque, Recorder, dispatch_mode
+from ..trace import Trace, assemble, op_name, own_from_totals, unknown_op, zero_cost
 
 
 def trace_ptflops(model, input_shape, device: str = "cpu") -> Trace:
@@ -18,7 +18,7 @@ def trace_ptflops(model, input_shape, device: str = "cpu") -> Trace:
     import torch
     from ptflops import pytorch_engine as engine
 
-    model.eval()
+    modes = _eval(model)  # as get_model_complexity_info runs it
     x = torch.zeros(input_shape, device=device)
     recorder = Recorder(model, counter=lambda module: int(getattr(module, "__flops__", 0)))
     pending = [0]  # a patched functional was just charged: the next aten op is the one it counted
@@ -36,7 +36,7 @@ def trace_ptflops(model, input_shape, device: str = "cpu") -> Trace:
     engine.patch_functional(collector)
     engine.patch_tensor_ops(collector)
     try:
-        with torch.no_grad(), dispatch_mode(recorder, uncounted.on_op):
+        with torch.no_grad(), dispatch_mode(recorder, uncounted.on_op), uncounted.opaque.routed():
             model(x)
         recorder.flush()
         for module, name in recorder.names.items():  # a hooked module with children (none in torchvision)
@@ -47,8 +47,9 @@ def trace_ptflops(model, input_shape, device: str = "cpu") -> Trace:
         engine.unpatch_tensor_ops()
         model.stop_flops_count()
         recorder.remove()
+        _restore(modes)
     total = sum(call.macs for call in recorder.calls) + sum(recorder.own.values())
-    return _finish("ptflops", model, input_shape, recorder, total, uncounted.ops)
+    return _finish("ptflops", model, input_shape, recorder, total, uncounted)
 
 
 def trace_thop(model, input_shape, device: str = "cpu") -> Trace:
@@ -57,7 +58,7 @@ def trace_thop(model, input_shape, device: str = "cpu") -> Trace:
     import torch
     from thop import profile
 
-    model.eval()
+    modes = _eval(model)  # as profile runs it
     x = torch.zeros(input_shape, device=device)
 
     def thop_count(module) -> int:  # a float64 buffer thop adds for the run (ignored as bookkeeping below)
@@ -66,10 +67,11 @@ def trace_thop(model, input_shape, device: str = "cpu") -> Trace:
     recorder = Recorder(model, counter=thop_count)
     uncounted = _ContainerOps(recorder, [0])
     try:
-        with dispatch_mode(recorder, uncounted.on_op):
-            total, _, info = profile(model, (x,), verbose=False, ret_layer_info=True)
+        with dispatch_mode(recorder, uncounted.on_op), uncounted.opaque.routed():
+            total, thop_params, info = profile(model, (x,), verbose=False, ret_layer_info=True)
     finally:
         recorder.remove()
+        _restore(modes)
     totals: dict[str, int] = {"": int(total)}
 
     def collect(prefix: str, layer_info: dict) -> None:
@@ -84,23 +86,44 @@ def trace_thop(model, input_shape, device: str = "cpu") -> Trace:
     for name, macs in own_from_totals(model, totals).items():
         if name not in leaves:
             recorder.own[name] += macs
-    return _finish("thop", model, input_shape, recorder, int(total), uncounted.ops)
+    trace = _finish("thop", model, input_shape, recorder, int(total), uncounted)
+    if int(thop_params) != trace.params:
+        trace.notes.append(f"thop counts {int(thop_params):,} params, those of the modules it has a rule for and that "
+                           f"ran; costlab counts every parameter, {trace.params:,}")
+    return trace
 
 
 class _ContainerOps:
-    """Aten ops a container runs in its own forward (residual add, SE multiply, x.mean) that no tool charged."""
+    """Aten ops a container runs in its own forward (residual add, SE multiply, x.mean) that no tool charged, and,
+    anywhere, ops of no family costlab has a rule for (unpriced)."""
 
     def __init__(self, recorder: Recorder, pending: list) -> None:
         self.leaves = {recorder.names[m] for m in recorder.leaves}
-        self.pending, self.ops = pending, Counter()
+        self.pending, self.ops, self.unpriced = pending, Counter(), Counter()
+        self.opaque = Opaque()
 
     def on_op(self, func, args, kwargs, out, module) -> None:
+        name = op_name(func)
+        if not zero_cost(name) and not _bookkeeping(args, out):
+            self.opaque.op()
         if self.pending[0]:
             self.pending[0] = 0
-            return
-        name = op_name(func)
-        if module not in self.leaves and not zero_cost(name) and not _bookkeeping(args, out):
+        elif unknown_op(name):
+            self.unpriced[name] += 1
+        elif module not in self.leaves and not zero_cost(name) and not _bookkeeping(args, out):
             self.ops[name] += 1
+
+
+def _eval(model) -> dict:
+    """Put the model in eval, as ptflops and thop do; the modes before, to restore."""
+    modes = {module: module.training for module in model.modules()}
+    model.eval()
+    return modes
+
+
+def _restore(modes: dict) -> None:
+    for module, training in modes.items():
+        module.training = training
 
 
 def _bookkeeping(args, out) -> bool:
@@ -109,9 +132,12 @@ def _bookkeeping(args, out) -> bool:
     return any(str(t.dtype) == "torch.float64" for t in tensors)
 
 
-def _finish(tracer: str, model, input_shape, recorder: Recorder, total: int, uncounted: Counter) -> Trace:
+def _finish(tracer: str, model, input_shape, recorder: Recorder, total: int, ops: _ContainerOps) -> Trace:
     """The recorded calls as a Trace; leaf calls charged 0 that compute something are listed as uncounted."""
+    uncounted = ops.ops
     for call in recorder.calls:
         if not call.macs and not is_transparent(call.module):
             uncounted[call.module.lower()] += 1
-    return assemble(tracer, tracer, model, input_shape, recorder.calls, dict(recorder.own), total, uncounted)
+    trace = assemble(tracer, tracer, model, input_shape, recorder.calls, dict(recorder.own), total, uncounted)
+    trace.unpriced = ops.unpriced + ops.opaque.unpriced
+    return trace
