@@ -9,7 +9,8 @@
     costlab.count("torchvision.models:resnet18", (1, 3, 224, 224), convention="fvcore")   # needs torch
     costlab.build("mobilenet_v2")                       # the same network as a torch.nn.Module
 
-Counts are exact Python ints in the typed results and int64 columns in the frames; FLOPs = 2 x MACs.
+Counts are exact Python ints in the typed results; in the frames int64 columns, or Python ints (object dtype) where
+a column's total would not fit in int64 (never a wrapped or rounded count); FLOPs = 2 x MACs.
 pandas is imported by the functions that return frames, never at `import costlab`.
 """
 
@@ -59,33 +60,33 @@ def compare(kinds: Sequence[str], cin: int, cout: int, kernel: int = 3, size: in
             reduction: Optional[int] = None, cardinality: Optional[int] = None, layers: Optional[int] = None):
     """Layer and block KINDs side by side (`costlab compare`): a DataFrame indexed by kind. reduction, cardinality
     and layers are seed 004's r, c and d (None: the seed's default for each block)."""
-    import pandas as pd
+    from .io.frames import exact_frame
 
     from .nets.compare import compare as compare_kinds, make_setting
 
     setting = make_setting(cin, cout, kernel, size, size, stride, bias, groups, expand, se, alpha, rho, padding,
                            reduction=reduction, cardinality=cardinality, layers=layers)
-    return pd.DataFrame.from_records([r.to_dict() for r in compare_kinds(list(kinds), setting)]).set_index("name")
+    return exact_frame(r.to_dict() for r in compare_kinds(list(kinds), setting)).set_index("name")
 
 
 def sweep(name: Any, alphas: Sequence[float], resolutions: Sequence[int], convention: str = DEFAULT_CONVENTION,
           width_rule: Optional[str] = None):
     """params, macs, flops for every (alpha, resolution): a DataFrame with one row per point."""
-    import pandas as pd
+    from .io.frames import exact_frame
 
     from .nets.registry import sweep as sweep_points
 
     points = sweep_points(name, alphas, resolutions, convention, width_rule)
-    return pd.DataFrame.from_records([p.to_dict() for p in points])
+    return exact_frame(p.to_dict() for p in points)
 
 
 def list_archs():
     """The built-in architectures with their family and native resolution, as a DataFrame."""
-    import pandas as pd
+    from .io.frames import exact_frame
 
     from .nets.registry import list_archs as infos
 
-    return pd.DataFrame.from_records([a.to_dict() for a in infos()])
+    return exact_frame(a.to_dict() for a in infos())
 
 
 def count(model: Any, input: Sequence[int], convention: Optional[str] = None, tracer: str = "auto"):

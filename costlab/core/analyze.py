@@ -93,7 +93,7 @@ class Analysis(Priced):
         """The rows as a pandas DataFrame: name, stage, type, op, input/output shape, kernel, stride, groups,
         params, macs, flops (MACs at the analysis' batch). Totals are frame.sum(); views by stage or type
         are frame.groupby('stage', sort=False)."""
-        import pandas as pd
+        from ..io.frames import exact_frame
 
         columns = ["name", "stage", "type", "op", "input_shape", "output_shape", "kernel", "stride", "groups",
                    "params", "macs", "flops"]
@@ -102,7 +102,7 @@ class Analysis(Priced):
             record = row_dict(r, self.batch)
             record["input_shape"], record["output_shape"] = str(r.in_shape), str(r.out_shape)
             records.append({c: record[c] for c in columns})
-        return pd.DataFrame.from_records(records, columns=columns)
+        return exact_frame(records, columns)
 
 
 def analyze(node: Node, input_shape: "Shape | tuple[Shape, ...]", convention: str = DEFAULT_CONVENTION,

@@ -53,9 +53,9 @@ class LatencyReport:
 
     def frame(self):
         """The layers as a pandas DataFrame."""
-        import pandas as pd
+        from ..io.frames import exact_frame
 
-        return pd.DataFrame.from_records([r.to_dict() for r in self.layers])
+        return exact_frame(r.to_dict() for r in self.layers)
 
     def to_dict(self) -> dict:
         """JSON shape: name, resolution, batch, device, threads, dtype_bytes, macs, bytes, predicted_total_ms, the

@@ -92,9 +92,9 @@ class TracedAnalysis:
 
     def frame(self):
         """The traced layers as a pandas DataFrame (columns as in to_dict()['layers'])."""
-        import pandas as pd
+        from ..io.frames import exact_frame
 
-        return pd.DataFrame.from_records(self.row_dicts())
+        return exact_frame(self.row_dicts())
 
 
 def analyze_model(spec: str, input_dims: tuple[int, ...], tracer: str = "auto", convention: Optional[str] = None,
