@@ -34,6 +34,9 @@ from costlab.errors import CostlabError
     ("569", 569),
     (" 3.36 M ", 3_360_000),
     ("1_000K", 1_000_000),
+    ("4e6", 4_000_000),
+    ("3.1e+08", 310_000_000),
+    ("2.5E-1K", 250),
     (4_231_976, 4_231_976),
     (0, 0),
 ])
@@ -42,13 +45,20 @@ def test_parse_limit(text, value):
     assert type(parse_limit(text)) is int
 
 
-@pytest.mark.parametrize("bad", ["5.3.M", "abc", "-4M", "1.2345K", "12X", "12m", "", "M", "4e6", "1,000", -4,
-                                 4.2e6, True, None, [1]])
+@pytest.mark.parametrize("bad", ["5.3.M", "abc", "-4M", "1.2345K", "12X", "12m", "", "M", "4e", "1,000", -4,
+                                 4.2e6, True, None, [1], "1e37", 10**37, "3e9999", "1.5e0"])
 def test_parse_limit_rejects_naming_the_value(bad):
     with pytest.raises(CostlabError) as err:
         parse_limit(bad, "max_macs")
     assert "max_macs" in str(err.value)
     assert repr(bad) in str(err.value) or str(bad) in str(err.value)
+
+
+def test_a_float_limit_is_refused_with_a_string_that_parses_to_it():
+    with pytest.raises(CostlabError) as err:
+        parse_limit(3.1e8, "max_macs")
+    suggestion = str(err.value).split('e.g. "')[1].rstrip('"')
+    assert parse_limit(suggestion) == 310_000_000
 
 
 @given(st.integers(0, 10**15), st.sampled_from([("", 0), ("K", 3), ("M", 6), ("G", 9), ("T", 12)]), st.integers(0, 12))

@@ -49,17 +49,21 @@ SETTINGS = ("model", "name", "resolution", "alpha", "input", "convention", "devi
 BUDGET_KEYS = SETTINGS + tuple(LIMITS) + (LATENCY_KEY,)
 TOP_LEVEL_KEYS = ("budget",)
 
+MAX_LIMIT = 10**36  # past the largest count within costlab's input limits (core.checks), and printable
 SI_SUFFIXES = {"": 0, "K": 3, "k": 3, "M": 6, "G": 9, "T": 12}
-_LIMIT_RE = re.compile(r"^([0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)\s*([A-Za-z]?)$")
+_LIMIT_RE = re.compile(r"^((?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9]{1,4})?)\s*([A-Za-z]?)$")
 
 
 def parse_limit(value: Any, what: str = "limit") -> int:
-    """An int, or a string with an optional SI suffix ('400M', '5.3M' = 5,300,000, '1.2G', '12K'), as an exact int >= 0."""
+    """An int, or a string with an optional exponent or SI suffix ('400M', '5.3M' = 5,300,000, '1.2G', '12K',
+    '3.1e8'), as an exact int >= 0."""
     if isinstance(value, bool):
         raise CostlabError(f"{what} must be an integer or a string like '5.3M', got {value!r}")
     if isinstance(value, int):
         if value < 0:
             raise CostlabError(f"{what} must not be negative, got {value}")
+        if value > MAX_LIMIT:
+            raise CostlabError(f"{what}: {value} is larger than any count costlab can give (at most 1e36)")
         return value
     if isinstance(value, float) and not math.isfinite(value):
         raise CostlabError(f"{what} must be a finite whole number, got {value!r} (TOML reads 1e400 as infinity)")
@@ -73,7 +77,7 @@ def parse_limit(value: Any, what: str = "limit") -> int:
     match = _LIMIT_RE.match(text)
     if not match:
         raise CostlabError(f"{what}: cannot parse {value!r}; expected an integer with an optional "
-                           f"SI suffix K, M, G or T, e.g. '400M' or '5.3M'")
+                           f"exponent or SI suffix K, M, G or T, e.g. '400M', '5.3M' or '3.1e8'")
     number, suffix = match.groups()
     if suffix not in SI_SUFFIXES:
         raise CostlabError(f"{what}: unknown suffix {suffix!r} in {value!r}; use K (10^3), M (10^6), G (10^9) or T (10^12)")
@@ -83,6 +87,8 @@ def parse_limit(value: Any, what: str = "limit") -> int:
         raise CostlabError(f"{what}: cannot parse {value!r}") from None
     if exact.denominator != 1:
         raise CostlabError(f"{what}: {value!r} is not a whole number ({float(exact):g})")
+    if exact > MAX_LIMIT:
+        raise CostlabError(f"{what}: {value!r} is larger than any count costlab can give (at most 1e36)")
     return int(exact)
 
 
