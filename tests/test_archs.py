@@ -185,7 +185,7 @@ def test_meta_and_stages():
     (lambda: analyze_arch("mobilenetv2"), "mobilenet_v2"),
     (lambda: analyze_arch("mobilenet_v2", alpha=0), "alpha"),
     (lambda: analyze_arch("mobilenet_v2", alpha=-1), "alpha"),
-    (lambda: analyze_arch("mobilenet_v2", resolution=16), "resolution 16"),
+    (lambda: analyze_arch("squeezenet1_1", resolution=16), "resolution 16 is too small for squeezenet1_1"),
     (lambda: analyze_arch("mobilenet_v2", resolution=224, rho=0.5), "rho"),
 ])
 def test_bad_input(call, fragment):

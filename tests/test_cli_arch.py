@@ -86,10 +86,10 @@ def test_list(run):
     (["arch", "efficientnet_b9"], "efficientnet_b"),
     (["arch", "mobilenet_v2", "--alpha", "0"], "alpha must be a finite number > 0, got 0"),
     (["arch", "mobilenet_v2", "--alpha", "-1"], "got -1"),
-    (["arch", "mobilenet_v2", "--resolution", "16"], "resolution 16"),
+    (["arch", "inception_v3", "--resolution", "16"], "resolution 16 is too small for inception_v3"),
     (["sweep", "mobilenet_v2", "--alpha", "0.5,abc"], "'abc'"),
     (["sweep", "mobilenet_v2", "--alpha", "0.5,-1"], "'-1'"),
-    (["sweep", "mobilenet_v2", "--resolution", "224,8"], "resolution 8"),
+    (["sweep", "squeezenet1_0", "--resolution", "224,8"], "resolution 8 is too small for squeezenet1_0"),
 ])
 def test_bad_input_exit_2(run, args, fragment):
     _one_line_error(run(*args), fragment)
@@ -150,3 +150,37 @@ def test_compound_scaling_of_b0_gives_torchvision_b1_to_b7(run, variant, width, 
 def test_depth_must_be_positive(run):
     result = run("arch", "efficientnet_b0", "--depth", "0")
     assert result.exit_code == 2 and "depth" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name, smallest", [("inception_v3", 75), ("squeezenet1_0", 21), ("squeezenet1_1", 17),
+                                            ("googlenet", 15), ("densenet121", 29)])
+def test_too_small_an_input_names_the_smallest_torchvisions_model_takes(run, name, smallest):
+    """The smallest input named in the error is the one where torchvision's own model (on meta) starts to run."""
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    kwargs = {"aux_logits": False, "init_weights": False} if name in ("inception_v3", "googlenet") else {}
+    with torch.device("meta"):
+        model = getattr(torchvision.models, name)(**kwargs).eval()
+        model(torch.empty(1, 3, smallest, smallest))
+        with pytest.raises(RuntimeError):
+            model(torch.empty(1, 3, smallest - 1, smallest - 1))
+    for size in (smallest - 1, 1):
+        one_line_exit_2(run("arch", name, "--resolution", str(size)), f"resolution {size} is too small for {name}",
+                        f"the smallest it takes is {smallest}")
+    assert run("arch", name, "--resolution", str(smallest)).exit_code == 0
+
+
+@pytest.mark.parametrize("name, size", [("resnet50", 1), ("mobilenet_v2", 7), ("efficientnet_b0", 13)])
+def test_an_input_below_the_total_stride_counts_as_pytorch_runs_it(run, name, size):
+    """PyTorch runs these nets on inputs smaller than their strides multiplied (32): costlab counts them the same."""
+    import json
+
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    from conftest import flop_counter_macs
+
+    with torch.device("meta"):
+        model = getattr(torchvision.models, name)().eval()
+        macs = flop_counter_macs(model, torch.empty(1, 3, size, size))
+    result = run("arch", name, "--resolution", str(size), "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["macs"] == macs

@@ -112,7 +112,8 @@ expand = 4
      ["stages[1]", "unknown block 'mbconvv'"]),
     (lambda t: t.replace('rules = "efficientnet"', 'rules = "efficientnett"'), ["rules", "unknown preset"]),
     (lambda t: t.replace('name = "t"\n', ''), ["missing required key 'name'"]),
-    (lambda t: t.replace('resolution = 64', 'resolution = 3'), ["resolution 3 is too small"]),
+    (lambda t: t.replace('resolution = 64', 'resolution = 2') + '[[stages]]\nblock = "maxpool"\nkernel = 3\n',
+     ["resolution 2 is too small, the smallest input it takes is 9"]),
     (lambda t: t + '[head]\nchannels = 64\nscale = "huge"\n', ["head", "unknown head scale 'huge'"]),
     (lambda t: t.replace('resolution = 64', 'resolution = = 64'), ["invalid TOML", "line 2"]),
     (lambda t: t.replace('expand = 4', 'expand = 4\n[[stages]]\nblock = "bottleneck"\nchannels = 64\ngroups = 5'),
@@ -145,11 +146,11 @@ def test_missing_file():
 
 
 @pytest.mark.parametrize("edit, resolution, fragments", [
-    # the stride that first takes the downsampling past the resolution is named with its line
-    (lambda t: t.replace("stride = 2", "stride = 7"), "10",
-     ["stages[1].stride", ":15:", "resolution 10 is too small", "at least 14"]),
-    (lambda t: t.replace("channels = 16\n\n[[", "channels = 16\nstride = 16\n\n[[", 1), "10",
-     ["stem.stride", ":7:", "resolution 10 is too small", "at least 32"]),
+    # a pool without padding that meets a 1x1 map is named with its line, and the smallest input that works:
+    # stem 3x3/2 pad 1 gives floor((r-1)/2)+1, the stride-2 MBConv floor((n-1)/2)+1, and the 3x3 pool needs 3 pixels,
+    # so n >= 5 and r >= 9
+    (lambda t: t + '[[stages]]\nblock = "maxpool"\nkernel = 3\nstride = 2\n', "8",
+     ["stages[2]", ":17:", "kernel 3", "resolution 8 is too small, the smallest input it takes is 9"]),
     (lambda t: t.replace('expand = 4', 'expand = 4\n[[stages]]\nblock = "bottleneck"\nchannels = 64\ngroups = 5'),
      "64", ["stages[2].groups", ":20:", "groups 5 does not divide the bottleneck width 64"]),
     # a width that rounds a layer down to nothing names the multiplier

@@ -115,19 +115,19 @@ def crosscheck(name, tracer, resolution, source, strict, fmt):
 
 
 def _check_resolution_for_all(names: list[str], resolution: int) -> None:
-    """Refuse, before tracing anything, a --resolution that some of the models cannot be built at, naming them."""
+    """Refuse, before tracing anything, a --resolution that some of the models cannot take, naming each model's
+    smallest input."""
     from ..errors import CostlabError
-    from ..nets.registry import analyze_arch
+    from ..nets.registry import arch_graph, smallest_resolution
 
-    too_small = []
+    smallest = {}
     for n in names:
-        try:
-            analyze_arch(n, resolution=resolution)
-        except CostlabError:
-            too_small.append(n)
+        built = arch_graph(n)
+        smallest[n] = smallest_resolution(built.arch, built.node, built.arch.resolution) or built.arch.resolution
+    too_small = [f"{n} (at least {m})" for n, m in smallest.items() if resolution < m]
     if too_small:
         raise CostlabError(f"resolution {resolution} is too small for {', '.join(too_small)}; `crosscheck all` needs "
-                           f"a resolution every built-in model can take")
+                           f"a resolution every model takes: at least {max(smallest.values())}")
 
 
 ANALYZE_DISPLAY = [

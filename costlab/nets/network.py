@@ -17,27 +17,6 @@ def width_of(arch: Arch, alpha: Optional[float]) -> float:
     return arch.width_mult if alpha is None else arch.width_mult * alpha
 
 
-def stride_steps(arch: Arch) -> list[tuple[str, Optional[int], str, str, int]]:
-    """Every place the network divides its input: (table, stage index, key, description, factor), in order."""
-    steps = []
-    if arch.stem is not None:
-        steps.append(("stem", None, "stride", f"stem stride {arch.stem.stride}", arch.stem.stride))
-        if arch.stem.maxpool:
-            steps.append(("stem", None, "maxpool", "the stem's max pool (stride 2)", 2))
-    for i, stage in enumerate(arch.stages):
-        factor = stage_kind(stage.block).stride(stage)  # a kind may fix its stride (DenseNet's transition: 2)
-        steps.append(("stages", i, "stride", f"stride {factor}", factor))
-    return steps
-
-
-def total_stride(arch: Arch) -> int:
-    """How much the network divides its input: the stem's strides times each stage's."""
-    result = 1
-    for *_, factor in stride_steps(arch):
-        result *= factor
-    return result
-
-
 def _scaled(arch: Arch, alpha: Optional[float], c: int, what: str, table: str, index: Optional[int] = None,
             key: str = "channels") -> int:
     """rules.channels(c, width), refusing a width that rounds a layer down to no channels at all."""

@@ -19,7 +19,7 @@ from ..core.graph import Node
 from ..core.shapes import Shape
 from ..errors import CostlabError, require
 from .model import Arch
-from .network import build_graph, total_stride, width_of
+from .network import build_graph, width_of
 from .scaling import WIDTH_RULES, choice, scale_size_round
 from .tables import ARCHS, TIMM_NAMES, TORCHVISION_NAMES
 
@@ -136,13 +136,48 @@ def resolve_resolution(arch: Arch, resolution: Optional[int], rho: Optional[floa
     return positive_int(resolution, "resolution", MAX_SIZE)
 
 
-def check_resolution(arch: Arch, size: int, source: str = "") -> None:
-    """Every stride must see at least one pixel: the input has to be at least the product of the strides.
-    source says where the resolution came from ('rho 1e-09 x 224'), when the user did not give it."""
-    stride = total_stride(arch)
+def smallest_resolution(arch: Arch, node: Node, runs_at: int) -> Optional[int]:
+    """The smallest square input node takes, at most runs_at (None if it does not run at runs_at): a bisection of
+    shape-only walks, as a network that runs at one size runs at every larger one. PyTorch's rule, not a policy: most
+    networks take an input smaller than the product of their strides (ResNet-50 runs at 1x1)."""
+    from ..core.graph import ShapeError, walk
+
+    def runs(size: int) -> bool:
+        try:
+            walk(node, Shape(arch.in_channels, size, size))
+            return True
+        except ShapeError:
+            return False
+
+    low, high = 1, runs_at
+    if not runs(high):
+        return None
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if runs(middle) else (middle + 1, high)
+    return high
+
+
+def too_small(arch: Arch, node: Node, size: int, source: str, why: str) -> CostlabError:
+    """The one-line error for an input the network cannot take, naming its smallest input where there is one."""
     given = f"resolution {size}" + (f" (from {source})" if source else "")
-    require(size >= stride, f"{given} is too small for {arch.name}: its strides divide the input by {stride}, "
-                            f"so it needs at least {stride}")
+    smallest = smallest_resolution(arch, node, max(arch.resolution, size))
+    need = f"; the smallest it takes is {smallest}" if smallest is not None and smallest > size else ""
+    return CostlabError(f"{given} is too small for {arch.name}: {why}{need}")
+
+
+def analyze_at(arch: Arch, node: Node, size: int, convention: str, batch: int, alpha: Optional[float],
+               source: str = "") -> Analysis:
+    """analyze node at a square input, a shape error below the native resolution told as the input being too small
+    (a kernel larger than what is left of the input), with the smallest input the network takes."""
+    from ..core.graph import ShapeError
+
+    try:
+        return analyze(node, Shape(arch.in_channels, size, size), convention, arch.name, batch, alpha)
+    except ShapeError as exc:
+        if size >= arch.resolution:
+            raise
+        raise too_small(arch, node, size, source, str(exc)) from None
 
 
 def with_width_rule(arch: Arch, width_rule: Optional[str]) -> Arch:
@@ -164,10 +199,13 @@ def arch_graph(name_or_toml_path: ArchLike, alpha: Optional[float] = None, resol
     if depth is not None:
         arch = replace(arch, depth_mult=multiplier(arch.depth_mult * multiplier(depth, "depth"), "depth x depth_mult"))
     size = resolve_resolution(arch, resolution, rho)
-    check_resolution(arch, size, f"rho {rho:g} x {arch.resolution}" if rho is not None else "")
     node = build_graph(arch, alpha)
     return Built(node, Shape(arch.in_channels, size, size), arch, 1.0 if alpha is None else alpha,
                  width_of(arch, alpha))
+
+
+def _rho_source(arch: Arch, rho: Optional[float]) -> str:
+    return f"rho {rho:g} x {arch.resolution}" if rho is not None else ""
 
 
 def analyze_arch(name_or_toml_path: ArchLike, alpha: Optional[float] = None, resolution: Optional[int] = None,
@@ -176,7 +214,8 @@ def analyze_arch(name_or_toml_path: ArchLike, alpha: Optional[float] = None, res
     """Per-layer rows and totals of an architecture; the analysis names the width rule applied."""
     positive_int(batch, "batch", MAX_BATCH)
     built = arch_graph(name_or_toml_path, alpha, resolution, rho, depth, width_rule)
-    analysis = analyze(built.node, built.input_shape, convention, built.arch.name, batch, built.alpha)
+    analysis = analyze_at(built.arch, built.node, built.input_shape.h, convention, batch, built.alpha,
+                          _rho_source(built.arch, rho))
     return replace(analysis, width_rule=built.arch.rules.width_rule)
 
 
@@ -190,7 +229,6 @@ def sweep(name_or_toml_path: ArchLike, alphas: Sequence[float], resolutions: Seq
         node = arch_graph(arch, alpha, arch.resolution).node
         for size in resolutions:
             size = resolve_resolution(arch, size, None)
-            check_resolution(arch, size)
-            a = analyze(node, Shape(arch.in_channels, size, size), convention, arch.name, 1, alpha)
+            a = analyze_at(arch, node, size, convention, 1, alpha)
             points.append(SweepPoint(alpha, size, a.params, a.macs))
     return points

@@ -32,7 +32,6 @@ from ..errors import CostlabError
 from ..io.toml import key_line, load as load_toml
 from .graph_spec import load_blocks, resolve, shape_error
 from .model import BLOCK_ALIASES, Arch, ArchError, Classifier, Head, Stage, Stem
-from .network import stride_steps, total_stride
 from .scaling import Rules
 from .stages import stage_kind
 
@@ -197,7 +196,6 @@ def _check_shapes(arch: Arch, ctx: _Ctx) -> None:
     from ..core.graph import ShapeError, walk
     from .registry import arch_graph
 
-    _check_strides(arch, ctx)
     try:
         built = arch_graph(arch)
         node, x = built.node, built.input_shape
@@ -208,6 +206,7 @@ def _check_shapes(arch: Arch, ctx: _Ctx) -> None:
     try:
         walk(node, x, "paper")
     except ShapeError as exc:  # name the table the failing layer comes from (a graph block's node: its own table)
+        exc = _with_smallest(arch, node, exc)
         in_block = shape_error(arch, exc, ctx)
         if in_block:
             raise in_block from None
@@ -217,15 +216,15 @@ def _check_shapes(arch: Arch, ctx: _Ctx) -> None:
         raise ctx.error(f"impossible shape: {exc}", table, index) from None
 
 
-def _check_strides(arch: Arch, ctx: _Ctx) -> None:
-    """The strides multiplied together must not exceed the resolution: name the stride that first makes them."""
-    total = total_stride(arch)
-    if arch.resolution >= total:
-        return
-    product = 1
-    for table, index, key, what, stride in stride_steps(arch):
-        product *= stride
-        if product > arch.resolution:
-            raise ctx.error(f"impossible shape: resolution {arch.resolution} is too small: {what} brings the input's "
-                            f"total downsampling to {product} here (all strides together: {total}), so resolution "
-                            f"must be at least {total}, or lower this stride", table, index, key)
+def _with_smallest(arch: Arch, node, exc):
+    """A shape error at the file's resolution, told with the smallest input the network takes, where a larger one
+    would do (the stem and stage strides, pools without padding, kernels larger than what is left of the input)."""
+    from ..core.checks import MAX_SIZE
+    from ..core.graph import ShapeError
+    from .registry import smallest_resolution
+
+    smallest = smallest_resolution(arch, node, MAX_SIZE)
+    if smallest is None or smallest <= arch.resolution:
+        return exc
+    return ShapeError(exc.path, f"{exc.detail}: resolution {arch.resolution} is too small, the smallest input it "
+                                f"takes is {smallest}")

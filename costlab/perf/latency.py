@@ -98,11 +98,11 @@ def latency_report(name: str, device: Device, threads: int = 1, resolution: Opti
 
         dims = input_dims or (batch, 3, resolution or 224, resolution or 224)
         return traced_report(name, device, threads, dims, measure, dtype_bytes, repeats, warmup)
-    from ..core.analyze import analyze
-    from ..nets.registry import arch_graph
+    from ..core.conventions import DEFAULT_CONVENTION
+    from ..nets.registry import analyze_at, arch_graph
 
     built = arch_graph(name, resolution=resolution)
-    analysis = analyze(built.node, built.input_shape, name=built.arch.name, batch=batch)
+    analysis = analyze_at(built.arch, built.node, built.input_shape.h, DEFAULT_CONVENTION, batch, None)
     report = LatencyReport(analysis.name, analysis.resolution, device.name, threads, dtype_bytes, analysis.macs,
                            predict(analysis, device, dtype_bytes, threads), batch=batch)
     if measure:

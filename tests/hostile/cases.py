@@ -343,8 +343,11 @@ for opt in ("--alpha", "--rho", "--depth"):
         opt.lstrip("-"), L_MULT)
 ARCH_NORES = ["arch", "mobilenet_v2", "--by", "type"]
 for label, value in {"zero": "0", "neg": "-1", "abc": "abc", "empty": "", "float": "1.5", "inf": "inf",
-                     "over": "65537", "huge": HUGE, "one": "1"}.items():
+                     "over": "65537", "huge": HUGE}.items():
     bad(f"arch-resolution-{label}", ARCH_NORES + ["--resolution", value], "resolution")
+# PyTorch runs MobileNetV2 on a 1x1 input (every stride-2 conv pads it back to one pixel), Inception-v3 from 75 up
+ok("arch-resolution-one-as-pytorch", ARCH_NORES + ["--resolution", "1"])
+bad("arch-resolution-below-smallest", ["arch", "inception_v3", "--resolution", "1"], "the smallest it takes is 75")
 for label, value in {"zero": "0", "neg": "-1", "abc": "abc", "over": "1000001", "huge": HUGE}.items():
     bad(f"arch-batch-{label}", ARCH + ["--batch", value], "batch")
 ok("arch-batch-at-limit", ARCH + ["--batch", "1000000"])
@@ -355,7 +358,8 @@ either("arch-efficientnet-b7-depth-64", ["arch", "efficientnet_b7", "--depth", "
 ok("arch-alpha-at-limit", ["arch", "mobilenet_v1", "--alpha", "64", "--resolution", "32", "--by", "type"])
 bad("arch-mobilenet-v1-alpha-tiny", ["arch", "mobilenet_v1", "--alpha", "1e-300", "--by", "type"], "alpha")
 either("arch-efficientnet-alpha-tiny", ["arch", "efficientnet_b0", "--alpha", "1e-300", "--by", "type"], "alpha")
-bad("arch-rho-tiny", ["arch", "mobilenet_v2", "--rho", "1e-9"], "rho")
+# rho 1e-9 rounds 224 to 0, kept at 1 pixel: PyTorch runs MobileNetV2 on 1x1 (see arch-resolution-one-as-pytorch)
+bad("arch-rho-tiny", ["arch", "inception_v3", "--rho", "1e-9"], "rho 1e-09 x 299", "the smallest it takes is 75")
 ok("arch-rho-at-limit", ["arch", "mobilenet_v2", "--rho", "64", "--by", "type"])
 ok("arch-rho-at-limit-largest-native", ["arch", "efficientnet_b7", "--rho", "64", "--by", "type"])
 either("arch-rho-and-resolution", ARCH + ["--rho", "0.5"], ("rho", "resolution"))
@@ -377,8 +381,10 @@ for label, value in {"empty": "", "comma": ",", "double-comma": "0.5,,1", "nan":
     base = ["sweep", "mobilenet_v1"] if label == "tiny-v1" else SWEEP
     bad(f"sweep-alpha-{label}", base + ["--alpha", value, "--resolution", "32"], "alpha")
 for label, value in {"empty": "", "zero": "0", "neg": "-32", "float": "32.5", "sci": "1e3", "over": "65537",
-                     "huge": HUGE, "abc": "32,abc", "inf": "inf", "one": "1"}.items():
+                     "huge": HUGE, "abc": "32,abc", "inf": "inf"}.items():
     bad(f"sweep-resolution-{label}", SWEEP + ["--alpha", "1.0", "--resolution", value], "resolution")
+bad("sweep-resolution-below-smallest", ["sweep", "squeezenet1_1", "--alpha", "1.0", "--resolution", "224,16"],
+    "the smallest it takes is 17")
 either("sweep-alpha-underscore", SWEEP + ["--alpha", "1_0", "--resolution", "32"], "--alpha")
 either("sweep-alpha-arabic", SWEEP + ["--alpha", "\u0660.\u0665", "--resolution", "32"], "--alpha")
 ok("sweep-alpha-spaces", SWEEP + ["--alpha", " 0.5, 1.0 ", "--resolution", "32, 64"])
@@ -572,7 +578,12 @@ ok("toml-crlf-valid", ["arch", "{tmp}/net.toml"], files={"net.toml": arch_text()
 bad("toml-crlf-bad-key-line", ["arch", "{tmp}/net.toml"], "stages[0].kernel",
     f"net.toml:{marked_line(arch_text(stages={0: {'kernel': '0'}}))}:",
     files={"net.toml": arch_text(stages={0: {"kernel": "0"}}).replace("\n", "\r\n").encode()})
-toml_bad("toml-strides-exceed-resolution", arch_text(top={"resolution": "4"}), "resolution", line=False)
+# an input smaller than the strides multiplied is fine wherever PyTorch runs it (padded convs keep one pixel) ...
+ok("toml-strides-exceed-resolution-as-pytorch", ["arch", "{tmp}/net.toml"],
+   files={"net.toml": arch_text(top={"resolution": "4"})})
+# ... and refused, with the smallest input, where a layer has nothing left to take (a pool without padding)
+toml_bad("toml-pool-exceeds-resolution", arch_text(top={"resolution": "2"}) + '\n[[stages]]\nblock = "maxpool"\n'
+         'kernel = 5\n', "resolution 2 is too small, the smallest input it takes is", line=False)
 ok("toml-inline-stages", ["arch", "{tmp}/net.toml"], files={"net.toml": (
     'name = "inline"\nresolution = 32\nstem = {channels = 8}\n'
     'stages = [{block = "conv", channels = 8}, {block = "dwsep", channels = 16, stride = 2}]\n')})
@@ -617,13 +628,14 @@ check_bad("check-max-macs-1e400", budget_text(max_macs="1e400"), "max_macs", "fi
 check_bad("check-max-macs-inf", budget_text(max_macs="inf"), "max_macs", absent=('"inf"',))
 check_bad("check-max-macs-nan", budget_text(max_macs="nan"), "max_macs", absent=('"nan"',))
 for label, value in {"neg": "-1", "abc": '"abc"', "fraction": '"1.5"', "suffix": '"10Q"', "empty": '""',
-                     "sci-string": '"1e3"', "bool": "true", "list": "[1]", "arabic": '"\u0661\u0660M"',
+                     "sci-fraction-exponent": '"1e3.5"', "bool": "true", "list": "[1]", "arabic": '"\u0661\u0660M"',
                      "inf-string": '"inf"', "tiny-fraction": '"0.0000001M"', "float": "1.5e9",
                      "string-1e400": '"1e400"', "table": "{a = 1}"}.items():
     check_bad(f"check-max-macs-{label}", budget_text(max_macs=value), "max_macs")
 ok("check-max-macs-huge-int", ["check", "{tmp}/b.toml"], files={"b.toml": budget_text(max_macs=HUGE)})
-ok("check-max-macs-huge-suffix", ["check", "{tmp}/b.toml"],
-   files={"b.toml": budget_text(max_macs='"99999999999999999999999999999T"')})
+check_bad("check-max-macs-huge-suffix", budget_text(max_macs='"99999999999999999999999999999T"'), "max_macs",
+          "at most 1e36")
+check_bad("check-max-macs-exponent-digits", budget_text(max_macs='"3e9999"'), "max_macs", "at most 1e36")
 ok("check-max-macs-underscore", ["check", "{tmp}/b.toml"], files={"b.toml": budget_text(max_macs='"570_000_000"')})
 check_bad("check-unknown-key", budget_text(max_mac='"1M"'), "max_mac")
 check_bad("check-unknown-top-level", "budgets = 1\n" + budget_text(), "budgets")
@@ -759,9 +771,11 @@ for opt, values in {"--threads": {"zero": "0", "neg": "-1", "abc": "abc", "over"
                     "--repeats": {"zero": "0", "neg": "-1", "abc": "abc"}}.items():
     for label, value in values.items():
         bad(f"latency-{opt.lstrip('-')}-{label}", LAT + [opt, value], opt)
-for label, value in {"zero": "0", "neg": "-1", "over": "65537", "huge": HUGE, "one": "1"}.items():
+for label, value in {"zero": "0", "neg": "-1", "over": "65537", "huge": HUGE}.items():
     bad(f"latency-resolution-{label}", ["latency", "mobilenet_v2", "--device", "jetson-nano", "--resolution", value],
         "resolution")
+bad("latency-resolution-below-smallest", ["latency", "googlenet", "--device", "jetson-nano", "--resolution", "14"],
+    "the smallest it takes is 15")
 bad("latency-unknown-model", ["latency", "nope", "--device", "jetson-nano"], "nope")
 bad("latency-share-chart-without-measure", LAT + ["--share-chart", "{tmp}/s.png"], "--share-chart")
 bad("latency-format-bogus", LAT + ["--format", "yaml"], "--format")
@@ -881,9 +895,11 @@ bad("crosscheck-bad-toml", ["crosscheck", "{tmp}/net.toml", "--tracer", "torch"]
     files={"net.toml": arch_text(stages={2: {"groups": "3"}})}, torch=True)
 bad("crosscheck-missing-toml", ["crosscheck", "{tmp}/missing.toml", "--tracer", "torch"], "missing.toml", torch=True)
 bad("crosscheck-unknown", ["crosscheck", "nope"], "nope", torch=True)
-for label, value in {"zero": "0", "neg": "-1", "over": "65537", "huge": HUGE, "one": "1"}.items():
+for label, value in {"zero": "0", "neg": "-1", "over": "65537", "huge": HUGE}.items():
     bad(f"crosscheck-resolution-{label}", ["crosscheck", "mobilenet_v2", "--tracer", "torch", "--resolution", value],
         "resolution", torch=True)
+bad("crosscheck-resolution-below-smallest", ["crosscheck", "densenet121", "--tracer", "torch", "--resolution", "28"],
+    "the smallest it takes is 29", torch=True)
 bad("crosscheck-tracer-bogus", ["crosscheck", "mobilenet_v2", "--tracer", "x"], "--tracer")
 bad("crosscheck-source-bogus", ["crosscheck", "mobilenet_v2", "--source", "x"], "--source")
 ok("crosscheck-mobilenet-v2-small", ["crosscheck", "mobilenet_v2", "--tracer", "torch", "--resolution", "32"],
