@@ -19,7 +19,6 @@ torch = pytest.importorskip("torch")
 timm = pytest.importorskip("timm")
 
 from conftest import flop_counter_macs, n_params, one_line_exit_2, tool_counts  # noqa: E402
-from costlab.traced.build import build_arch  # noqa: E402
 from costlab.traced.crosscheck import check_model  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "specs" / "examples"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, Optional
 
-from ..core.graph import Cell, Node, Seq, Wire
+from ..core.graph import Cell, Seq, Wire
 from ..errors import CostlabError
 from . import expr
 from .graph_ops import OPS, TEXT_KEYS, WINDOWED, NodeError, check_value

@@ -22,7 +22,7 @@ name its line. A block may not take the name of a built-in block kind.
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 
 from ..io.toml import header_lines
 from .graph_block import NAME, GraphBlock, GraphError, GraphNode
