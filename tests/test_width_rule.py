@@ -91,6 +91,14 @@ def test_bad_rule_is_one_line(run):
     one_line_exit_2(run("arch", "mobilenet_v3_large", "--width-rule", "keras"), "--width-rule", "keras")
 
 
+@pytest.mark.parametrize("name", ["resnet50", "mobilenet_v2", "densenet121"])
+def test_paper_rule_where_it_cannot_differ_is_refused(run, name):
+    """torchvision's width_mult and timm's paper rule agree on these nets (no absolute expansion sizes, no per-input
+    head, no hidden classifier layer): the option would be a silent no-op, so it is refused in one line."""
+    one_line_exit_2(run("arch", name, "--alpha", "0.5", "--width-rule", "paper"), "width rule 'paper'",
+                    f"changes nothing for {name}")
+
+
 def _v3_large_toml(rules: str) -> str:
     stages = "".join(f'\n[[stages]]\nblock = "mbconv"\nchannels = {s.channels}\nstride = {s.stride}\n'
                      f'kernel = {s.kernel}\nexpanded = {s.expanded}\nse = {str(s.se).lower()}\nact = "{s.act}"\n'

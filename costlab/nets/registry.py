@@ -185,7 +185,17 @@ def with_width_rule(arch: Arch, width_rule: Optional[str]) -> Arch:
     if width_rule is None or width_rule == arch.rules.width_rule:
         return arch
     choice(width_rule, WIDTH_RULES, "width rule")
+    require(_rules_differ(arch), f"width rule {width_rule!r} changes nothing for {arch.name}: the two rules differ "
+                                 f"only where a table gives absolute expansion sizes, a per-input head, a hidden "
+                                 f"classifier layer or a stem kept narrow (MobileNetV3's)")
     return replace(arch, rules=replace(arch.rules, width_rule=width_rule))
+
+
+def _rules_differ(arch: Arch) -> bool:
+    """Whether the paper and torchvision width rules can give arch different widths (nets/network.py reads the
+    rule in exactly these places)."""
+    return (any(stage.expanded is not None for stage in arch.stages) or arch.head.per_input is not None
+            or bool(arch.classifier.hidden) or arch.rules.stem_kept_below > 0)
 
 
 def arch_graph(name_or_toml_path: ArchLike, alpha: Optional[float] = None, resolution: Optional[int] = None,
