@@ -184,3 +184,22 @@ def test_an_input_below_the_total_stride_counts_as_pytorch_runs_it(run, name, si
         macs = flop_counter_macs(model, torch.empty(1, 3, size, size))
     result = run("arch", name, "--resolution", str(size), "--format", "json")
     assert result.exit_code == 0 and json.loads(result.stdout)["macs"] == macs
+
+
+def test_depth_is_reported_and_counts_as_torchvisions_depth_mult(run):
+    """`--depth 2` on EfficientNet-B0 is torchvision's own builder at depth_mult 2.0 (params, FlopCounterMode / 2), and
+    the output says so: 'depth 2' in the table's first line, "depth": 2.0 in JSON."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torchvision")
+    from torchvision.models.efficientnet import EfficientNet, _efficientnet_conf
+
+    from conftest import flop_counter_macs, n_params
+
+    settings, last_channel = _efficientnet_conf("efficientnet_b0", width_mult=1.0, depth_mult=2.0)
+    with torch.device("meta"):
+        model = EfficientNet(settings, 0.2, last_channel=last_channel).eval()
+        macs = flop_counter_macs(model, torch.empty(1, 3, 224, 224))
+    data = json.loads(run("arch", "efficientnet_b0", "--depth", "2", "--format", "json").stdout)
+    assert (data["depth"], data["params"], data["macs"]) == (2.0, n_params(model), macs)
+    assert ", depth 2, " in run("arch", "efficientnet_b0", "--depth", "2").stdout.splitlines()[0]
+    assert "depth" not in json.loads(run("arch", "efficientnet_b0", "--format", "json").stdout)

@@ -48,8 +48,9 @@ def arch(name, alpha, resolution, rho, depth, width_rule, convention, by, fmt, b
         data["groups"] = [g.to_dict() for g in analysis.grouped(by)]
     rule = (f" (width rule {analysis.width_rule})"  # said whenever a width multiplier or rule was asked for
             if alpha is not None or width_rule is not None or analysis.width_rule != "torchvision" else "")
-    head = (f"{analysis.name}: input {analysis.batch}x{analysis.input_shape}, alpha {data['alpha']:g}{rule}, "
-            f"convention {convention}")
+    depth_text = f", depth {depth:g}" if depth is not None else ""
+    head = (f"{analysis.name}: input {analysis.batch}x{analysis.input_shape}, alpha {data['alpha']:g}{rule}"
+            f"{depth_text}, convention {convention}")
     totals = (f"total: {grouped_int(analysis.params)} params ({humanize(analysis.params)}), "
               f"{grouped_int(analysis.macs)} MACs ({humanize(analysis.macs)}), "
               f"{grouped_int(analysis.flops)} FLOPs ({humanize(analysis.flops)})")

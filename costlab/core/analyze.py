@@ -51,6 +51,7 @@ class Analysis(Priced):
     batch: int = 1
     alpha: Optional[float] = None
     width_rule: Optional[str] = None  # how alpha applied to an architecture's table ('torchvision', 'paper')
+    depth: Optional[float] = None  # a depth multiplier asked for (times the variant's own), None if none was
 
     @property
     def resolution(self) -> int:
@@ -82,10 +83,12 @@ class Analysis(Priced):
         return [row_dict(r, self.batch) for r in self.rows]
 
     def to_dict(self) -> dict:
-        """The JSON shape of `costlab arch`: name, resolution, alpha, width_rule (an architecture's), convention,
+        """The JSON shape of `costlab arch`: name, resolution, alpha, width_rule (an architecture's), depth (when one
+        was asked for), convention,
         batch, totals, layers."""
         rule = {} if self.width_rule is None else {"width_rule": self.width_rule}
-        return {"name": self.name, "resolution": self.resolution, "alpha": self.alpha, **rule,
+        depth = {} if self.depth is None else {"depth": self.depth}
+        return {"name": self.name, "resolution": self.resolution, "alpha": self.alpha, **rule, **depth,
                 "convention": self.convention, "batch": self.batch, "params": self.params, "macs": self.macs,
                 "flops": self.flops, "layers": self.row_dicts()}
 

@@ -226,7 +226,7 @@ def analyze_arch(name_or_toml_path: ArchLike, alpha: Optional[float] = None, res
     built = arch_graph(name_or_toml_path, alpha, resolution, rho, depth, width_rule)
     analysis = analyze_at(built.arch, built.node, built.input_shape.h, convention, batch, built.alpha,
                           _rho_source(built.arch, rho))
-    return replace(analysis, width_rule=built.arch.rules.width_rule)
+    return replace(analysis, width_rule=built.arch.rules.width_rule, depth=depth)
 
 
 def sweep(name_or_toml_path: ArchLike, alphas: Sequence[float], resolutions: Sequence[int],
