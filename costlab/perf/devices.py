@@ -194,7 +194,7 @@ def torch_version() -> str:
 def stale_reason(device: Device, threads: int) -> str:
     """Why a cached host profile does not describe this run ('' when it does): measured at another thread count, on
     another CPU model or with another torch version."""
-    here = {"thread count": threads, "CPU": cpu_model(), "torch version": torch_version()}
+    here = {"thread count": threads, "CPU": cpu_model(), "torch version": torch_version() or "(no torch)"}
     there = {"thread count": device.threads, "CPU": device.cpu_model or None, "torch version": device.torch_version or None}
     for what, value in here.items():
         if there[what] != value:
@@ -210,12 +210,11 @@ def host_device(threads: int = 1, recalibrate: bool = False, notify: Optional[Ca
     """
     path = cache_dir() / f"host-{threads}.toml"
     if path.is_file() and not recalibrate:
-        try:
-            cached = load_device_file(path)
+        try:  # a cache written by another costlab version, or damaged, is measured again like a stale one
+            cached, reason = load_device_file(path), ""
         except CostlabError as exc:
-            raise CostlabError(f"the cached host profile is unusable: {exc}; run with --recalibrate to measure this "
-                               f"machine again") from None
-        reason = stale_reason(cached, threads)
+            cached, reason = None, f"unreadable: {exc}"
+        reason = reason or stale_reason(cached, threads)
         if not reason:
             return cached
         if notify is not None:
@@ -223,7 +222,8 @@ def host_device(threads: int = 1, recalibrate: bool = False, notify: Optional[Ca
     from ..extras import require
 
     require("calibrating the host profile", ("torch",),
-            f"pip install 'costlab[trace]', or use a shipped profile: --device {known_devices()[1]}")
+            f"pip install 'costlab[trace]', or use a shipped profile: --device "
+            f"{' | '.join(d for d in known_devices() if d != 'host')}")
     from .calibrate import calibrate_host
 
     device = calibrate_host(threads)
