@@ -50,3 +50,42 @@ def test_readme_example_prints_what_it_shows(command, expected, run, tmp_path, m
 
 def test_readme_has_examples():
     assert len(_examples()) >= 6
+
+
+def _reference_rows() -> dict[str, str]:
+    """The README's TOML reference tables: first cell -> second cell, for every row after the marker."""
+    text = README.read_text().split("<!-- toml-reference", 1)[1].split("An `mbconv` stage takes", 1)[0]
+    return {cells[0]: cells[1] for line in text.splitlines() if line.startswith("| ")
+            for cells in [[c.strip() for c in line.strip("|").split("|")]]}
+
+
+def _names(cell: str) -> list[str]:
+    return re.findall(r"`\[*([a-z_0-9.A-Z]+)\]*`", cell)
+
+
+def test_toml_reference_lists_every_key_preset_and_block_kind():
+    """The README's TOML reference is the code's: the spec schemas, the rule presets and every block kind with its
+    keys (a kind added without its row, or a key without its mention, fails here)."""
+    from costlab.nets.spec import SCHEMAS, TOP
+    from costlab.nets.stages import STAGE_KINDS
+    from costlab.nets.tables import RULE_PRESETS
+
+    rows = _reference_rows()
+    assert set(_names(rows["top level"])) == set(TOP) - {"stem", "stages", "head", "classifier", "blocks"} | {
+        "stem", "stages", "head", "classifier", "blocks.NAME"}
+    for table in ("stem", "head", "classifier"):
+        assert _names(rows[f"`[{table}]`"]) == list(SCHEMAS[table])
+    assert _names(rows["`rules`"].split("table:", 1)[1]) == list(SCHEMAS["rules"])
+    presets = README.read_text().split("Presets (each family's", 1)[1].split("A file without", 1)[0]
+    assert _names(presets) == list(RULE_PRESETS)
+    documented = {}
+    for first, keys in rows.items():
+        for name in _names(first):
+            documented[name] = _names(keys)
+    for name, kind in STAGE_KINDS.items():
+        row = name if name in documented else ("inception_a" if name.startswith("inception_") else
+                                               "nasnet_*" if name.startswith("nasnet_") else name)
+        if row == "nasnet_*":
+            assert set(kind.keys) <= {"repeats", "channels"}, name
+            continue
+        assert row in documented and documented[row] == list(kind.keys), name
