@@ -268,6 +268,20 @@ def test_a_stale_host_profile_is_calibrated_again(tmp_path, monkeypatch, changes
     assert host_device(3, notify=notes.append) == fresh and runs == [3] and len(notes) == 1  # current: no rerun
 
 
+def test_without_torch_a_cached_host_profile_is_refused_in_one_line(run, tmp_path, monkeypatch):
+    # the torch-free install with a cache left by another costlab: the refusal, not a stale-cache notice before it
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    monkeypatch.setenv("COSTLAB_CACHE_DIR", str(tmp_path))
+    (tmp_path / "host-1.toml").write_text("peak_flops = 1.0\nreorder_bandwidth = 2.0\n")
+    result = run("latency", "mobilenet_v1", "--device", "host")
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert "costlab[trace]" in line and "stale" not in line
+
+
 def test_recalibrate_measures_again_and_is_for_the_host_only(run, tmp_path, monkeypatch):
     from costlab.perf import calibrate
 

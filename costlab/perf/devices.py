@@ -208,6 +208,12 @@ def host_device(threads: int = 1, recalibrate: bool = False, notify: Optional[Ca
     A cached profile measured at another thread count, on another CPU model or with another torch version
     (stale_reason) is measured again, and notify (if given) is told why; recalibrate measures again regardless.
     """
+    from ..extras import require
+
+    # without torch no cache can match this run (each records the torch it was measured with): refuse first, in one line
+    require("calibrating the host profile", ("torch",),
+            f"pip install 'costlab[trace]', or use a shipped profile: --device "
+            f"{' | '.join(d for d in known_devices() if d != 'host')}")
     path = cache_dir() / f"host-{threads}.toml"
     if path.is_file() and not recalibrate:
         try:  # a cache written by another costlab version, or damaged, is measured again like a stale one
@@ -219,11 +225,6 @@ def host_device(threads: int = 1, recalibrate: bool = False, notify: Optional[Ca
             return cached
         if notify is not None:
             notify(f"the cached host profile {path} is stale ({reason}); calibrating again")
-    from ..extras import require
-
-    require("calibrating the host profile", ("torch",),
-            f"pip install 'costlab[trace]', or use a shipped profile: --device "
-            f"{' | '.join(d for d in known_devices() if d != 'host')}")
     from .calibrate import calibrate_host
 
     device = calibrate_host(threads)
