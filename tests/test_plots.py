@@ -67,3 +67,49 @@ def test_chart_options_still_draw(tmp_path, run):
     assert run("compare", "conv", "dwsep", "--cin", "3", "--cout", "256", "--chart", str(png)).exit_code == 0
     assert run("breakeven", "--n", "1..16", "--chart", str(svg)).exit_code == 0
     assert png.read_bytes().startswith(b"\x89PNG") and b"<svg" in svg.read_bytes()
+
+
+def _rgb(colour) -> tuple:
+    from matplotlib.colors import to_rgb
+
+    return tuple(round(c, 4) for c in to_rgb(colour))
+
+
+def test_a_layer_type_has_one_colour_in_every_chart():
+    """The bars of the per-layer charts and the points of the rooflines (two nets, two profiles) of one layer type
+    share one colour, whatever types come first in a chart; the reviewer saw 'pointwise' red-orange, green and
+    yellow in three rooflines."""
+    import matplotlib.pyplot as plt
+
+    from costlab.core.vocab import LAYER_TYPES
+    from costlab.perf.devices import Device, load_device
+    from costlab.perf.latency import latency_report
+    from costlab.plots.arch import layer_chart
+    from costlab.plots.base import TYPE_COLOURS, type_colour
+    from costlab.plots.latency import roofline_figure
+
+    seen: dict[str, set] = {}
+    for name in ("efficientnet_b0", "googlenet", "resnext50_32x4d"):
+        rows = [r for r in analyze_arch(name).rows if r.macs]
+        fig = layer_chart(analyze_arch(name).rows, name)
+        bars = fig.axes[0].containers[0].patches
+        assert len(bars) == len(rows)
+        for row, bar in zip(rows, bars):
+            seen.setdefault(row.type, set()).add(_rgb(bar.get_facecolor()))
+        plt.close(fig)
+        # a calibrated-like profile with its own depthwise and 1x1 ceilings, and the shipped spec-sheet one
+        for device in (load_device("jetson-nano"), Device("test", 200e9, 40e9, 5e-6, depthwise_flops=90e9,
+                                                          pointwise_flops=150e9, cache_bytes=8e6,
+                                                          cache_bandwidth=120e9)):
+            fig = roofline_figure(latency_report(name, device).layers, device, name)
+            for collection in fig.axes[0].collections:
+                label = collection.get_label().split(" (")[0]
+                kind = next(t for t, text in LAYER_TYPES.items() if text == label)
+                seen.setdefault(kind, set()).update(_rgb(c) for c in collection.get_facecolors())
+            plt.close(fig)
+    assert {"pointwise", "depthwise", "conv", "grouped", "se", "linear"} <= set(seen)
+    for kind, colours in seen.items():
+        assert colours == {_rgb(TYPE_COLOURS[kind])}, kind
+    # every type of the vocabulary has its own colour; one outside it gets the same fallback every time
+    assert set(TYPE_COLOURS) == set(LAYER_TYPES) and len(set(TYPE_COLOURS.values())) == len(TYPE_COLOURS)
+    assert type_colour("some_new_op") == type_colour("some_new_op") and "some_new_op" not in TYPE_COLOURS

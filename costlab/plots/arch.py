@@ -6,18 +6,7 @@ from typing import Optional, Sequence
 
 from ..core.vocab import LAYER_TYPES as TYPE_LABELS
 from ..io.render import humanize, share
-from .base import PALETTE, log_axis, pyplot, si_formatter
-
-
-# one colour per layer type, the same in every chart (the Okabe-Ito yellow is left out: too light on white)
-TYPE_COLOURS = {
-    "pointwise": PALETTE[0],
-    "depthwise": PALETTE[1],
-    "conv": PALETTE[3],
-    "grouped": PALETTE[4],
-    "linear": PALETTE[2],
-    "se": PALETTE[5],
-}
+from .base import PALETTE, log_axis, pyplot, si_formatter, type_colour, type_order
 
 
 def _stage_spans(stages: Sequence[str]) -> list[tuple[str, int, int]]:
@@ -40,7 +29,7 @@ def layer_chart(rows: Sequence, title: str, batch: int = 1):
     fig, ax = plt.subplots(figsize=(10, 4.6))
     x = list(range(len(layers)))
     values = [layer.macs * batch for layer in layers]
-    colours = [TYPE_COLOURS.get(layer.type, "#777777") for layer in layers]
+    colours = [type_colour(layer.type) for layer in layers]
     # many thin bars: no antialiasing, or neighbouring bars blur into uneven stripes
     ax.bar(x, values, width=0.85 if len(layers) < 80 else 0.8, color=colours, linewidth=0,
            antialiased=len(layers) < 80)
@@ -65,8 +54,8 @@ def layer_chart(rows: Sequence, title: str, batch: int = 1):
     ax.set_ylabel("MACs per layer (batch 1)")
     ax.set_title(title)
     ax.grid(axis="x", visible=False)
-    present = [t for t in TYPE_COLOURS if any(layer.type == t for layer in layers)]
-    ax.legend(handles=[Patch(color=TYPE_COLOURS[t], label=TYPE_LABELS[t]) for t in present], loc="upper left",
+    present = type_order(layer.type for layer in layers)
+    ax.legend(handles=[Patch(color=type_colour(t), label=TYPE_LABELS.get(t, t)) for t in present], loc="upper left",
               ncol=len(present), fontsize=9, framealpha=0.9, bbox_to_anchor=(0, -0.13))
     fig.tight_layout()
     return fig

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .base import PALETTE, pyplot, si_formatter
+from ..core.vocab import LAYER_TYPES
+from .base import PALETTE, pyplot, si_formatter, type_colour, type_order
 
 
 def roofline_figure(layers: Sequence, device, title: str):
@@ -23,12 +24,12 @@ def roofline_figure(layers: Sequence, device, title: str):
     if device.depthwise_flops:
         ax.axhline(device.depthwise_flops, color="#888888", linestyle="-.", linewidth=1,
                    label=f"depthwise ceiling {device.depthwise_flops / 1e9:.1f} GFLOP/s")
-    types = list(dict.fromkeys(r.type for r in points))
-    for colour, kind in zip(PALETTE * 3, types):
+    for kind in type_order(r.type for r in points):
         sel = [r for r in points if r.type == kind]
         key = "measured_ms" if all(r.measured_ms is not None for r in sel) else "predicted_ms"
-        ax.scatter([r.intensity for r in sel], [r.flops / (getattr(r, key) / 1e3) for r in sel], s=22, color=colour,
-                   label=f"{kind} ({'measured' if key == 'measured_ms' else 'predicted'})", alpha=0.85)
+        ax.scatter([r.intensity for r in sel], [r.flops / (getattr(r, key) / 1e3) for r in sel], s=22,
+                   color=type_colour(kind), alpha=0.85,
+                   label=f"{LAYER_TYPES.get(kind, kind)} ({'measured' if key == 'measured_ms' else 'predicted'})")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(si_formatter())
