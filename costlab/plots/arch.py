@@ -6,18 +6,7 @@ from typing import Optional, Sequence
 
 from ..core.vocab import LAYER_TYPES as TYPE_LABELS
 from ..io.render import humanize, share
-from .base import PALETTE, log_axis, pyplot, si_formatter
-
-
-# one colour per layer type, the same in every chart (the Okabe-Ito yellow is left out: too light on white)
-TYPE_COLOURS = {
-    "pointwise": PALETTE[0],
-    "depthwise": PALETTE[1],
-    "conv": PALETTE[3],
-    "grouped": PALETTE[4],
-    "linear": PALETTE[2],
-    "se": PALETTE[5],
-}
+from .base import PALETTE, log_axis, pyplot, si_formatter, type_colour, type_order
 
 
 def _stage_spans(stages: Sequence[str]) -> list[tuple[str, int, int]]:
@@ -31,16 +20,44 @@ def _stage_spans(stages: Sequence[str]) -> list[tuple[str, int, int]]:
     return spans
 
 
+STAGE_FONT = 8
+STAGE_GAP_PX = 4.0  # least room between two stage numbers on one row
+
+
+def _stage_rows(ax, renderer, centres: Sequence[float], labels: Sequence[str]) -> list[tuple[float, int]]:
+    """Where each stage number goes: (x in display pixels, row from the top), first fit, left to right. A number
+    keeps its stage's centre unless that would take it past the frame (it moves in just far enough); it goes on the
+    first row where it clears every number already there by STAGE_GAP_PX."""
+    frame = ax.get_window_extent(renderer)
+    rows: list[list[tuple[float, float]]] = []
+    placed = []
+    for centre, label in zip(centres, labels):
+        probe = ax.text(0, 0, label, fontsize=STAGE_FONT)
+        half = probe.get_window_extent(renderer).width / 2
+        probe.remove()
+        x = ax.transData.transform((centre, 0))[0]
+        x = min(max(x, frame.x0 + half + 1), frame.x1 - half - 1)
+        lo, hi = x - half - STAGE_GAP_PX, x + half + STAGE_GAP_PX
+        row = next((i for i, taken in enumerate(rows) if all(hi <= a or lo >= b for a, b in taken)), len(rows))
+        if row == len(rows):
+            rows.append([])
+        rows[row].append((x - half, x + half))
+        placed.append((x, row))
+    return placed
+
+
 def layer_chart(rows: Sequence, title: str, batch: int = 1):
-    """MACs of every layer (Row) that has any, in execution order, one bar per layer coloured by layer type; stages shaded."""
+    """MACs of every layer (Row) that has any, in execution order, one bar per layer coloured by layer type; stages
+    shaded and numbered above the bars, on as many rows as the numbers need never to touch or leave the frame."""
     from matplotlib.patches import Patch
+    from matplotlib.transforms import blended_transform_factory
 
     layers = [r for r in rows if r.macs]
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 4.6))
     x = list(range(len(layers)))
     values = [layer.macs * batch for layer in layers]
-    colours = [TYPE_COLOURS.get(layer.type, "#777777") for layer in layers]
+    colours = [type_colour(layer.type) for layer in layers]
     # many thin bars: no antialiasing, or neighbouring bars blur into uneven stripes
     ax.bar(x, values, width=0.85 if len(layers) < 80 else 0.8, color=colours, linewidth=0,
            antialiased=len(layers) < 80)
@@ -48,27 +65,43 @@ def layer_chart(rows: Sequence, title: str, batch: int = 1):
     spans = _stage_spans([layer.stage for layer in layers])
     # stages numbered as the stage tables number them, counting the stages without MACs (pools, a final BN + ReLU)
     number = {stage: i for i, stage in enumerate(dict.fromkeys(r.stage for r in rows))}
-    narrow = max(3.0, len(layers) / 40)
-    stagger = 0
     for i, (stage, start, stop) in enumerate(spans):
         if i % 2:
             ax.axvspan(start - 0.5, stop - 0.5, color="#000000", alpha=0.06, linewidth=0)
-        # labels of narrow neighbouring stages alternate between two heights so they never touch
-        stagger = stagger + 1 if stop - start < narrow else 0
-        height = 1.10 if stagger and stagger % 2 == 0 else 1.19
-        ax.text((start + stop - 1) / 2, top * height, str(number[stage]), ha="center", va="center", fontsize=8,
-                color="#444444")
     ax.set_xlim(-1.5, len(layers) + 0.5)
-    ax.set_ylim(0, top * 1.25)
     ax.yaxis.set_major_formatter(si_formatter())
     ax.set_xlabel("layer (execution order; shaded bands and numbers above = stages, in order)")
     ax.set_ylabel("MACs per layer (batch 1)")
     ax.set_title(title)
     ax.grid(axis="x", visible=False)
-    present = [t for t in TYPE_COLOURS if any(layer.type == t for layer in layers)]
-    ax.legend(handles=[Patch(color=TYPE_COLOURS[t], label=TYPE_LABELS[t]) for t in present], loc="upper left",
+    present = type_order(layer.type for layer in layers)
+    ax.legend(handles=[Patch(color=type_colour(t), label=TYPE_LABELS.get(t, t)) for t in present], loc="upper left",
               ncol=len(present), fontsize=9, framealpha=0.9, bbox_to_anchor=(0, -0.13))
+    centres = [(start + stop - 1) / 2 for _, start, stop in spans]
+    labels = [str(number[stage]) for stage, _, _ in spans]
+    # the rows of numbers need headroom above the tallest bar, and the headroom changes the tick labels and so the
+    # axes' width and where the numbers fall: lay out until the number of rows settles
+    renderer = fig.canvas.get_renderer()
+    probe = ax.text(0, 0, "0", fontsize=STAGE_FONT)
+    line = probe.get_window_extent(renderer).height
+    probe.remove()
     fig.tight_layout()
+    height = ax.get_window_extent(renderer).height or 1.0  # the title, x label and legend fix it: it stays
+    needed, placed = 1, []
+    for _ in range(4):
+        band = (needed * line * 1.25 + line * 0.6) / height  # the rows, and a margin above the bars
+        ax.set_ylim(0, top / (1 - band))
+        fig.tight_layout()
+        placed = _stage_rows(ax, renderer, centres, labels)
+        rows_used = 1 + max((row for _, row in placed), default=0)
+        if rows_used == needed:
+            break
+        needed = rows_used
+    blend = blended_transform_factory(ax.transData, ax.transAxes)
+    for (px, row), label in zip(placed, labels):
+        x_data = ax.transData.inverted().transform((px, 0))[0]
+        y = 1 - (line * 0.3 + (row + 0.5) * line * 1.25) / height
+        ax.text(x_data, y, label, transform=blend, ha="center", va="center", fontsize=STAGE_FONT, color="#444444")
     return fig
 
 
