@@ -36,10 +36,10 @@ import time
 
 
 QUIET_CORES = 0.25  # other processes' CPU, in cores, under which a cell starts
-QUIET_WAIT_S = 30.0  # the longest wait for that before a cell runs anyway
+QUIET_WAIT_S = 15.0  # the longest wait for that before a cell runs anyway
 LONG_PASS_S = 1.0  # a pass this long or longer gets capped repeats and one warm-up pass
 CELL_BUDGET_S = 10.0  # seconds of timed passes per measurement of a long pass
-MIN_REPEATS = 3
+MIN_REPEATS = 2
 ATTEMPTS = 2  # a cell (or a calibration) other processes disturbed is run again, up to this many times in all
 
 

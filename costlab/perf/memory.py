@@ -38,10 +38,13 @@ def workspace_buffers(row: Row, threads: int = 1, batch: int = 1) -> tuple[int, 
 
 
 def reordered_weights(row: Row, threads: int = 1, batch: int = 1) -> int:
-    """Weight elements a conv reorders on every call: oneDNN copies the plain OIhw weights into its blocked layout
-    (ABcd16b16a) each time eager PyTorch calls it (ONEDNN_VERBOSE shows the reorder), so all of them; 0 for the
-    native path and for other ops."""
-    return row.traffic.weights if isinstance(row.op, Conv2d) and onednn_conv(row, threads, batch) else 0
+    """Weight elements a conv reorders on every call: oneDNN copies the plain OIhw kernel into its blocked layout
+    (ABcd16b16a) each time eager PyTorch calls it (ONEDNN_VERBOSE shows the reorder), so all of it,
+    Cout * Cin / groups * kh * kw (the bias is used as it is); 0 for the native path and for other ops."""
+    op = row.op
+    if not isinstance(op, Conv2d) or not onednn_conv(row, threads, batch):
+        return 0
+    return op.cout * (op.cin // op.groups) * op.kernel[0] * op.kernel[1]
 
 
 def conv_workspace(row: Row, threads: int = 1, batch: int = 1) -> int:
