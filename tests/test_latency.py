@@ -122,39 +122,51 @@ def test_weights_stream_from_memory_feature_maps_from_cache():
     assert predict_row(row, dev, batch=4).bytes == 4 * 219_520 + 614_400
 
 
-def test_first_touch_of_fresh_memory():
+MIB = 1 << 20
+
+
+def test_first_touch_of_memory_glibc_maps_afresh():
     from costlab.perf.memory import fresh_bytes
 
-    # a chain x(1 KB) -> a(4 KB) -> b(2 KB) -> c(8 KB): live sets while allocating are 5, 6, 10 KB
-    # (the input of each layer is freed after it), so the high-water mark grows by 4, 1, 4 KB over the 1 KB input
-    net = Seq("net", (conv("a", 1, 4, 1), conv("b", 4, 2, 1), conv("c", 2, 8, 1)))
-    rows = analyze(net, Shape(1, 16, 16)).rows
-    assert fresh_bytes(rows) == {"a": 4096, "b": 1024, "c": 4096}
-    # a residual keeps its input alive until the add
-    block = Seq("net", (mbconv("m", 4, 4, 3, 1, 8),))
-    rows = analyze(block, Shape(4, 8, 8)).rows
-    fresh = fresh_bytes(rows)
-    x, e = 4 * 4 * 64, 4 * 8 * 64  # input and expanded maps in bytes
-    assert fresh["m.expand.conv"] == e and fresh["m.expand.bn"] == e  # x + e + e while bn allocates
-    # the depthwise conv runs in oneDNN: x + e (its input) + e (its output) + e + e (blocked copies of both)
-    assert fresh["m.dw.conv"] == 2 * e
-    assert sum(fresh.values()) == (x + 4 * e) - x
-    dev = Device(name="d", peak_flops=1e12, memory_bandwidth=1e12, overhead_s=1e-9, first_touch_bandwidth=1e6)
-    layers = {r.name: r for r in predict(analyze(block, Shape(4, 8, 8)), dev)}
-    assert layers["m.expand.conv"].first_touch_bytes == e
-    assert layers["m.expand.conv"].predicted_ms == pytest.approx(1e3 * e / 1e6, rel=1e-3)
+    # 1x1 convs at one thread (native GEMM: no workspace) on 1024x1024 maps; the input x is 4 MiB, a (8 channels)
+    # 32 MiB, b (16) 64 MiB, c (2) 8 MiB. b is above glibc's 32 MiB mmap ceiling: mapped on every call, all fresh.
+    # The rest live on the heap: its top reaches x + a = 36 MiB in the first pass, and a's free leaves 32 MiB free
+    # under it, not more than the trim threshold 2 * 32 MiB (the largest heap request), so it is kept: in the
+    # repeated pass a and c land in pages already mapped
+    net = Seq("net", (conv("a", 1, 8, 1), conv("b", 8, 16, 1), conv("c", 16, 2, 1)))
+    rows = analyze(net, Shape(1, 1024, 1024)).rows
+    assert fresh_bytes(rows) == {"a": 0, "b": 64 * MIB, "c": 0}
+    dev = Device(name="d", peak_flops=1e15, memory_bandwidth=1e15, overhead_s=1e-9, first_touch_bandwidth=1e9)
+    layers = {r.name: r for r in predict(analyze(net, Shape(1, 1024, 1024)), dev)}
+    assert layers["b"].first_touch_bytes == 64 * MIB
+    assert layers["b"].predicted_ms == pytest.approx(1e3 * 64 * MIB / 1e9, rel=1e-3)
+
+
+def test_first_touch_of_a_heap_trimmed_after_a_concat():
+    from costlab.core.graph import branches
+    from costlab.perf.memory import fresh_bytes
+
+    # three 1x1 branches 1 -> 6 channels on 1024x1024 (24 MiB each, on the heap) joined by a concat (72 MiB: mapped,
+    # fresh every pass). The concat frees the branches: 72 MiB free above the 4 MiB input, more than the trim
+    # threshold 2 * 24 MiB, so glibc returns it, and every pass maps the branches' 3 * 24 MiB again
+    net = Seq("net", (branches("cell", tuple(conv(f"b{i}", 1, 6, 1) for i in (1, 2, 3))),))
+    rows = analyze(net, Shape(1, 1024, 1024)).rows
+    assert fresh_bytes(rows) == {"cell.b1": 24 * MIB, "cell.b2": 24 * MIB, "cell.b3": 24 * MIB,
+                                 "cell.concat": 72 * MIB}
+    # at batch 1 on 16x16 maps everything stays on the heap and below glibc's trim threshold: nothing fresh
+    small = analyze(net, Shape(1, 16, 16)).rows
+    assert set(fresh_bytes(small).values()) == {0}
 
 
 def test_first_touch_of_a_channel_split_keeps_its_input_alive():
     from costlab.core.graph import split
     from costlab.perf.memory import fresh_bytes
 
-    # x (4x2x2 = 64 B) split into two 2-channel views (no memory), a 1x1 conv on each (32 B out, no workspace at one
-    # thread), then concat (64 B). Live while allocating: a: 64 + 32 = 96 (x stays: part 1 is still to be read),
-    # b: 96 + 32 = 128, then x is freed (64 left); concat: 64 + 64 = 128, no growth past the peak.
-    net = Seq("net", (split("cell", (2, 2), (conv("a", 2, 2, 1), conv("b", 2, 2, 1))),))
-    rows = analyze(net, Shape(4, 2, 2)).rows
-    assert fresh_bytes(rows) == {"cell.split": 0, "cell.a": 32, "cell.b": 32, "cell.concat": 0}
+    # x (4 channels at 1024x1024, 16 MiB) split into two 2-channel views (no memory), a 1x1 conv 2 -> 20 on each
+    # (80 MiB out: mapped, fresh), then concat (160 MiB: mapped, fresh). The views take no memory of their own
+    net = Seq("net", (split("cell", (2, 2), (conv("a", 2, 20, 1), conv("b", 2, 20, 1))),))
+    rows = analyze(net, Shape(4, 1024, 1024)).rows
+    assert fresh_bytes(rows) == {"cell.split": 0, "cell.a": 80 * MIB, "cell.b": 80 * MIB, "cell.concat": 160 * MIB}
 
 
 def test_workspace_of_a_onednn_conv_is_copied_once_more():
@@ -175,6 +187,33 @@ def test_workspace_of_a_onednn_conv_is_copied_once_more():
     assert predict(analyze(pw, Shape(32, 28, 28)), dev, threads=2)[0].workspace_bytes == 4 * (32 + 64) * 784
     # the profile's own 1x1 rate prices pointwise layers
     assert dev.flops_for("pointwise") == 1e14 and dev.flops_for("conv") == 1e15
+
+
+def test_a_onednn_conv_reorders_its_weights_every_call():
+    # a dense 3x3 conv 32 -> 32 on 32x28x28 (25,088 input elements: oneDNN) reorders its 32 * 32 * 9 = 9,216 weights,
+    # 36,864 B, at the profile's 1e6 B/s: 36.864 ms on top of the same conv priced without a reorder rate
+    from costlab.nets.blocks import conv as bare_conv
+
+    fast = dict(name="d", peak_flops=1e15, memory_bandwidth=1e15, overhead_s=1e-9)
+    net = Seq("net", (bare_conv("c", 32, 32, 3),))
+    (with_reorder,) = predict(analyze(net, Shape(32, 28, 28)), Device(**fast, reorder_bandwidth=1e6))
+    (without,) = predict(analyze(net, Shape(32, 28, 28)), Device(**fast))
+    assert with_reorder.reorder_bytes == without.reorder_bytes == 36_864
+    assert with_reorder.predicted_ms - without.predicted_ms == pytest.approx(36.864, rel=1e-9)
+    # at batch 1 a 3x3 conv on 8x16x16 (2,048 input elements) runs natively (im2col): nothing reordered
+    small = Seq("net", (bare_conv("c", 8, 8, 3),))
+    assert predict(analyze(small, Shape(8, 16, 16)), Device(**fast, reorder_bandwidth=1e6))[0].reorder_bytes == 0
+
+
+def test_calibration_fits_peak_and_reorder_rates_from_the_probe_line():
+    from costlab.perf.calibrate import fit_rates
+
+    # probes timed at exactly F / 2e11 + B / 1e10: 2e8 FLOPs + 1e6 B take 1.1 ms, 1e8 FLOPs + 4e6 B 0.9 ms
+    peak, reorder = fit_rates([(2e8, 1e6, 1.1e-3), (1e8, 4e6, 0.9e-3)])
+    assert peak == pytest.approx(2e11) and reorder == pytest.approx(1e10)
+    # no time grows with the weights: no reorder rate, and the peak from the FLOPs alone
+    peak, reorder = fit_rates([(2e8, 1e6, 1e-3), (1e8, 4e6, 0.5e-3)])
+    assert peak == pytest.approx(2e11) and reorder is None
 
 
 def test_predict_tells_activations_apart_by_function():
@@ -310,8 +349,8 @@ def test_calibration_never_runs_a_network():
             imported.add("." * node.level + (node.module or ""))
         elif isinstance(node, ast.Import):
             imported.update(a.name for a in node.names)
-    assert imported == {"__future__", "..core.ops", ".devices", "statistics", "time", "torch", "..core.analyze",
-                        "..core.graph", "..core.shapes", ".memory", "..traced.bridge"}
+    assert imported == {"__future__", "typing", "..core.cost", "..core.ops", ".devices", ".memory", "statistics", "time",
+                        "torch", "..core.analyze", "..core.graph", "..core.shapes", "..traced.bridge"}
 
 
 def test_unknown_device_is_an_error():

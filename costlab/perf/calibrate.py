@@ -6,13 +6,18 @@ is built or run here, so a calibrated profile is never fitted to the models its 
 
 from __future__ import annotations
 
+from typing import Optional
+
+from ..core.cost import flops_of
 from ..core.ops import Conv2d
 from .devices import Device, cpu_model, torch_version
+from .memory import conv_workspace, reordered_weights
 
 
-def _median_seconds(fn, repeats: int, warmup: int = 3, before=None) -> float:
-    """Median seconds of fn() over repeats after warmup calls; before() runs untimed ahead of each call."""
-    import statistics
+def _best_seconds(fn, repeats: int, warmup: int = 3, before=None) -> float:
+    """Fewest seconds of fn() over repeats after warmup calls; before() runs untimed ahead of each call. The fastest
+    call, not the median: another process on the machine only ever adds time (at two threads one preempted worker
+    stalls oneDNN's barrier for a whole scheduler tick, 4 ms here), so the minimum is what the probe itself costs."""
     import time
 
     for _ in range(warmup):
@@ -24,12 +29,13 @@ def _median_seconds(fn, repeats: int, warmup: int = 3, before=None) -> float:
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
-# (cin, cout, kernel, size, groups, overhead type): generic channel/size grid, not any model's layers
-DENSE_PROBES = ((64, 256, 1, 56, 1, "pointwise"), (256, 64, 1, 28, 1, "pointwise"), (128, 512, 1, 14, 1, "pointwise"),
-                (64, 64, 3, 56, 1, "conv"), (128, 128, 3, 28, 1, "conv"))
+# dense 3x3 convs (cin = cout, size), each large enough that aten runs it in oneDNN (more than 20480 input elements):
+# a generic channel / size grid, not any model's layers; the small maps make the weight reorder a large share of a
+# probe's time, the large ones the arithmetic, so both rates can be read off the grid
+DENSE_PROBES = ((64, 28), (64, 56), (128, 14), (128, 28), (128, 56), (256, 9), (256, 14), (256, 28), (384, 8), (512, 8))
 DEPTHWISE_PROBES = ((128, 56), (160, 28), (256, 14))  # (channels, size)
 # 1x1 convs as GEMMs of generic shapes: 4x expansions and 4x reductions, small and wide, on 7..56 maps
 POINTWISE_PROBES = tuple((cin, cout, hw) for cin, cout in ((32, 128), (128, 32), (128, 512), (512, 128))
@@ -37,21 +43,26 @@ POINTWISE_PROBES = tuple((cin, cout, hw) for cin, cout in ((32, 128), (128, 32),
 
 
 def calibrate_host(threads: int = 1) -> Device:
-    """Measure this machine with torch eager at `threads` threads; each probe is a median of short repeats.
+    """Measure this machine with torch eager at `threads` threads; each probe is the fastest of short repeats.
 
     overhead_by_type  each layer type's op on a tiny tensor (8 channels, 4x4): the fixed cost of one call
-    peak_flops        median over DENSE_PROBES (1x1 and 3x3 convs of mobile-network sizes) of
-                      FLOPs / (time - that conv type's overhead - the time to copy its workspace, as a
-                      prediction charges it: oneDNN's blocked copies of input and output)
-    depthwise_flops   the same over DEPTHWISE_PROBES (3x3 depthwise convs)
-    pointwise_flops   the same over POINTWISE_PROBES (1x1 convs: a GEMM's speed depends on its shape, and
-                      small maps and narrow layers run well below the large shapes of DENSE_PROBES)
+    peak_flops, reorder_bandwidth  oneDNN's rate for dense convs and the rate it reorders their weights at (every
+                      eager call copies the plain weights into its blocked layout): each DENSE_PROBES conv's time,
+                      less the conv overhead and the time to copy its workspace as a prediction charges it (oneDNN's
+                      blocked copies of input and output), is FLOPs / peak + weight bytes / reorder_bandwidth; the
+                      two rates are the least-squares fit of that line over the grid, each probe's error relative
+                      to its time (fit_rates)
+    depthwise_flops   median over DEPTHWISE_PROBES (3x3 depthwise convs) of FLOPs / (time - overhead - workspace
+                      copies - weight reorder)
+    pointwise_flops   the same over POINTWISE_PROBES (1x1 stride-1 convs at this thread count: one thread runs
+                      them as an MKL GEMM on the input as it is, two or more in oneDNN; a GEMM's speed depends on
+                      its shape, and small maps and narrow layers run well below large ones)
     memory_bandwidth  copy of a 64 MiB fp32 tensor (read + write: larger than any cache)
     cache_bandwidth   copy of a 4 MiB fp32 tensor; cache_bytes = its 8 MiB of traffic
     first_touch_bandwidth  64 MiB written into a fresh allocation (the allocator maps new pages, the kernel
                       faults and zeroes each) minus the same write into warm memory: bytes / extra seconds
-    bandwidth_by_kernel  each activation function, BatchNorm, add, SE multiply and global pooling on a
-                      1 MiB (64x64x64) tensor: bytes moved / (time - its overhead)
+    bandwidth_by_kernel  each activation function, BatchNorm, add, SE multiply, global pooling and 3x3 stride-2 max
+                      pooling on a 1 MiB (64x64x64) tensor: bytes moved / (time - its overhead)
     Each op probe runs after 8 MiB of unrelated writes (untimed), as a layer inside a network runs after
     the layers before it have pushed its data out of the core's own caches; a hot loop of one op would
     keep everything in L1/L2 and overstate what a network gets. A few seconds in all.
@@ -72,6 +83,13 @@ def calibrate_host(threads: int = 1) -> Device:
             def evict():
                 scratch.fill_(1.0)
 
+            # settle what the first calls of a process pay once: the thread pool's start, oneDNN's kernel generation
+            # and glibc's mmap threshold, which rises as the first large buffers are freed (memory.Heap)
+            settle = nn.Conv2d(64, 64, 3, padding=1, bias=False).eval()
+            for _ in range(5):
+                settle(torch.randn(1, 64, 56, 56))
+                evict()
+
             tiny = torch.randn(1, 8, 4, 4)
             probes = {
                 "conv": nn.Conv2d(8, 8, 3, padding=1, bias=False),
@@ -82,41 +100,50 @@ def calibrate_host(threads: int = 1) -> Device:
                 "act": nn.ReLU(),
                 "pool": nn.AdaptiveAvgPool2d(1),
             }
-            overheads = {kind: _median_seconds(lambda m=m: m(tiny), 40, 5, evict) for kind, m in probes.items()}
+            overheads = {kind: _best_seconds(lambda m=m: m(tiny), 40, 5, evict) for kind, m in probes.items()}
             flat = torch.randn(1, 8)
             lin = nn.Linear(8, 8)
-            overheads["linear"] = _median_seconds(lambda: lin(flat), 40, 5, evict)
-            overheads["add"] = _median_seconds(lambda: tiny + tiny, 40, 5, evict)
+            overheads["linear"] = _best_seconds(lambda: lin(flat), 40, 5, evict)
+            overheads["add"] = _best_seconds(lambda: tiny + tiny, 40, 5, evict)
             gate = torch.randn(1, 8, 1, 1)
-            overheads["mul"] = _median_seconds(lambda: tiny * gate, 40, 5, evict)
+            overheads["mul"] = _best_seconds(lambda: tiny * gate, 40, 5, evict)
             overhead = overheads["act"]
 
             big, big_out = torch.randn(16 << 20), torch.empty(16 << 20)
-            memory = 2 * big.numel() * 4 / _median_seconds(lambda: big_out.copy_(big), 7, 2)
+            memory = 2 * big.numel() * 4 / _best_seconds(lambda: big_out.copy_(big), 7, 2)
             small, small_out = torch.randn(1 << 20), torch.empty(1 << 20)
-            cache = 2 * small.numel() * 4 / _median_seconds(lambda: small_out.copy_(small), 15)
+            cache = 2 * small.numel() * 4 / _best_seconds(lambda: small_out.copy_(small), 15)
             copier = Device("copy", 1.0, memory, 1.0, cache_bytes=float(8 << 20), cache_bandwidth=cache)
 
-            def throughput(cin, cout, k, hw, groups, kind):
+            def timed(cin, cout, k, hw, groups, kind):
+                """(FLOPs, weight bytes reordered, seconds less the overhead and workspace copies) of a probe conv;
+                never less than a quarter of the seconds it took (net_seconds)."""
                 conv = nn.Conv2d(cin, cout, k, padding=k // 2, groups=groups, bias=False).eval()
                 x = torch.randn(1, cin, hw, hw)
-                op = Conv2d(cin, cout, (k, k), padding=(k // 2, k // 2), groups=groups)
-                flops = op.cost(((1, cin, hw, hw),), (1, cout, hw, hw), "paper").flops  # padding k // 2 keeps hw x hw
+                row = _probe_row(cin, cout, k, hw, groups)  # padding k // 2 keeps hw x hw
                 # the probe's own workspace copies are charged apart in a prediction, so not to its FLOP rate
-                fixed = overheads[kind] + copier.workspace_seconds(4 * _probe_workspace(cin, cout, k, hw, groups, threads))
-                return flops / max(_median_seconds(lambda: conv(x), 9, 3, evict) - fixed, 1e-7)
+                fixed = overheads[kind] + copier.workspace_seconds(4 * conv_workspace(row, threads))
+                return flops_of(row.macs), 4 * reordered_weights(row, threads), net_seconds(
+                    _best_seconds(lambda: conv(x), 9, 3, evict), fixed)
 
-            peak = statistics.median([throughput(*probe) for probe in DENSE_PROBES])
+            peak, reorder = fit_rates([timed(c, c, 3, hw, 1, "conv") for c, hw in DENSE_PROBES])
+            fitted = Device("fit", peak, memory, 1.0, reorder_bandwidth=reorder)
+
+            def throughput(cin, cout, k, hw, groups, kind):
+                flops, reordered, seconds = timed(cin, cout, k, hw, groups, kind)
+                return flops / net_seconds(seconds, fitted.reorder_seconds(reordered))
+
             dw_flops = statistics.median([throughput(c, c, 3, hw, c, "depthwise") for c, hw in DEPTHWISE_PROBES])
             pw_flops = statistics.median([throughput(ci, co, 1, hw, 1, "pointwise") for ci, co, hw in POINTWISE_PROBES])
             bandwidths = _kernel_bandwidths(overheads, evict)
-            warm = _median_seconds(lambda: big_out.copy_(big), 5, 1)
-            fresh = _median_seconds(lambda: torch.empty_like(big).copy_(big), 5, 1)
-            first_touch = big.numel() * 4 / max(fresh - warm, 1e-7)
+            warm = _best_seconds(lambda: big_out.copy_(big), 5, 1)
+            fresh = _best_seconds(lambda: torch.empty_like(big).copy_(big), 5, 1)
+            first_touch = big.numel() * 4 / net_seconds(fresh, warm)
     finally:
         torch.set_num_threads(previous)
     return Device(name=f"host-{threads}", peak_flops=peak, memory_bandwidth=memory, overhead_s=overhead,
-                  depthwise_flops=dw_flops, pointwise_flops=pw_flops, cache_bytes=float(8 << 20), cache_bandwidth=cache, first_touch_bandwidth=first_touch,
+                  depthwise_flops=dw_flops, pointwise_flops=pw_flops, cache_bytes=float(8 << 20), cache_bandwidth=cache,
+                  first_touch_bandwidth=first_touch, reorder_bandwidth=reorder,
                   threads=threads, cpu_model=cpu_model(), torch_version=torch_version(),
                   description=f"this machine, torch {torch.__version__} eager fp32, {threads} thread(s), calibrated in "
                               f"{time.perf_counter() - began:.1f} s",
@@ -124,16 +151,41 @@ def calibrate_host(threads: int = 1) -> Device:
                   bandwidth_by_kernel=bandwidths)
 
 
-def _probe_workspace(cin: int, cout: int, k: int, hw: int, groups: int, threads: int) -> int:
-    """Elements of workspace a probe conv (stride 1, same padding) uses: memory.conv_workspace of its row."""
+def net_seconds(seconds: float, fixed: float) -> float:
+    """A probe's seconds less the fixed costs a prediction charges apart, max(seconds - fixed, seconds / 4): costs
+    taken out that leave less than a quarter were themselves measured wrong (a probe stalled by another process), and
+    the floor keeps one such probe from turning into a rate many times the machine's (the median over a grid then
+    sets it aside)."""
+    return max(seconds - fixed, seconds / 4)
+
+
+def _probe_row(cin: int, cout: int, k: int, hw: int, groups: int):
+    """The analysed row of a probe conv (stride 1, same padding) on a 1 x cin x hw x hw input."""
     from ..core.analyze import analyze
     from ..core.graph import Layer
     from ..core.shapes import Shape
-    from .memory import conv_workspace
 
     op = Conv2d(cin, cout, (k, k), padding=(k // 2, k // 2), groups=groups)
     (row,) = analyze(Layer("probe", op), Shape(cin, hw, hw)).rows
-    return conv_workspace(row, threads)
+    return row
+
+
+def fit_rates(probes: list[tuple[float, float, float]]) -> tuple[float, Optional[float]]:
+    """(peak FLOP/s, reorder bytes/s) fitting seconds = FLOPs / peak + bytes / reorder over probes of (FLOPs, bytes,
+    seconds): least squares of the relative error, sum over i of ((a * F_i + b * B_i) / t_i - 1)^2 in a = 1 / peak,
+    b = 1 / reorder, solved by its 2x2 normal equations. A fit with b <= 0 (no reorder seen) is refitted with
+    b = 0: a = sum(F_i / t_i) / sum((F_i / t_i)^2), and reorder is None."""
+    rows = [(f / t, w / t) for f, w, t in probes if t > 0]
+    suu = sum(u * u for u, _ in rows)
+    suv = sum(u * v for u, v in rows)
+    svv = sum(v * v for _, v in rows)
+    su, sv = sum(u for u, _ in rows), sum(v for _, v in rows)
+    det = suu * svv - suv * suv
+    if det > 0:
+        a, b = (su * svv - sv * suv) / det, (suu * sv - suv * su) / det
+        if a > 0 and b > 0:
+            return 1 / a, 1 / b
+    return suu / su, None
 
 
 def _kernel_bandwidths(overheads: dict, evict) -> dict:
@@ -151,8 +203,8 @@ def _kernel_bandwidths(overheads: dict, evict) -> dict:
     kernels["add"] = (lambda t: t + t, 3 * n, "add")
     kernels["mul"] = (lambda t: t * gate, 2 * n + 64, "mul")
     kernels["pool"] = (nn.AdaptiveAvgPool2d(1), n + 64, "pool")
+    kernels["max_pool"] = (nn.MaxPool2d(3, 2, 1), n + n // 4, "pool")  # 3x3 stride 2: a quarter of the input out
     out = {}
     for name, (fn, elements, kind) in kernels.items():
-        seconds = _median_seconds(lambda fn=fn: fn(x), 15, 3, evict) - overheads[kind]
-        out[name] = 4 * elements / max(seconds, 1e-7)
+        out[name] = 4 * elements / net_seconds(_best_seconds(lambda fn=fn: fn(x), 15, 3, evict), overheads[kind])
     return out

@@ -2,7 +2,8 @@
 TOML file, or `host`, measured here.
 
 A profile gives peak FLOP/s, memory bandwidth (bytes/s) and a fixed per-op overhead (s); optional
-fields refine it: the throughput depthwise and 1x1 convolutions actually reach, a fixed overhead per layer
+fields refine it: the throughput depthwise and 1x1 convolutions actually reach, the rate oneDNN reorders a conv's
+weights at (every eager call), a fixed overhead per layer
 type (table [overhead_by_type]: framework dispatch and kernel set-up differ a lot between a ReLU
 and a oneDNN depthwise conv), and a cache size with the bandwidth traffic that fits in it sees.
 Loading is strict: unknown or missing fields and non-positive numbers are CostlabErrors naming the
@@ -25,10 +26,13 @@ from ..io.toml import load as load_toml, parse as parse_toml
 # the shipped spec-sheet profiles: package data, so a non-editable install has them too
 PROFILES = "costlab.perf.profiles"
 REQUIRED = ("peak_flops", "memory_bandwidth", "overhead_s")
-OPTIONAL = ("depthwise_flops", "pointwise_flops", "cache_bytes", "cache_bandwidth", "first_touch_bandwidth", "threads")
+OPTIONAL = ("depthwise_flops", "pointwise_flops", "cache_bytes", "cache_bandwidth", "first_touch_bandwidth",
+            "reorder_bandwidth", "threads")
 TEXT = ("name", "description", "source", "cpu_model", "torch_version")
 TABLE = "overhead_by_type"
 BW_TABLE = "bandwidth_by_kernel"
+MAX_POOL = "max_pool"  # a kernel of its own in [bandwidth_by_kernel], beside the layer types and activations
+KERNELS = tuple(LAYER_TYPES) + ACTIVATIONS + (MAX_POOL,)
 # a type without its own overhead borrows the one of the kernel that computes it
 OVERHEAD_FALLBACK = {"se": "pointwise", "grouped": "conv"}
 
@@ -44,6 +48,7 @@ class Device:
     cache_bytes: Optional[float] = None
     cache_bandwidth: Optional[float] = None
     first_touch_bandwidth: Optional[float] = None
+    reorder_bandwidth: Optional[float] = None  # weight bytes/s oneDNN's per-call weight reorder runs at
     threads: Optional[int] = None
     description: str = ""
     source: str = ""
@@ -75,6 +80,11 @@ class Device:
         """Seconds to fill and drain a conv's workspace of nbytes (oneDNN's blocked copies of input and output,
         or an im2col buffer): each byte written once and read once, 2 * nbytes / bandwidth_for(2 * nbytes)."""
         return 2 * nbytes / self.bandwidth_for(2 * nbytes) if nbytes else 0.0
+
+    def reorder_seconds(self, nbytes: float) -> float:
+        """Seconds to reorder nbytes of weights into oneDNN's blocked layout: nbytes / reorder_bandwidth (0 for a
+        profile without one: a spec sheet says nothing of it)."""
+        return nbytes / self.reorder_bandwidth if nbytes and self.reorder_bandwidth else 0.0
 
     def overhead_for(self, layer_type: str) -> float:
         """Fixed seconds per layer of a type: its own overhead if the profile has one, else overhead_s."""
@@ -122,7 +132,7 @@ def device_from_dict(data: dict, where: str) -> Device:
             raise CostlabError(f"{where}: field 'threads' must be a positive integer, got {data['threads']!r}")
         values["threads"] = int(values["threads"])
     overheads = _table(data, TABLE, tuple(LAYER_TYPES), "layer type = seconds", where)
-    bandwidths = _table(data, BW_TABLE, tuple(LAYER_TYPES) + ACTIVATIONS, "kernel = bytes/s", where)
+    bandwidths = _table(data, BW_TABLE, KERNELS, "kernel = bytes/s", where)
     text = {key: data[key] for key in TEXT if key in data and key != "name"}
     return Device(name=data.get("name") or Path(where).stem, overhead_by_type=overheads,
                   bandwidth_by_kernel=bandwidths, **text, **values)

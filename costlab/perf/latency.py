@@ -83,11 +83,12 @@ def check_run(name: str, threads: int, batch: int, dtype_bytes: int, measure: bo
 def latency_report(name: str, device: Device, threads: int = 1, resolution: Optional[int] = None,
                    measure: bool = False, dtype_bytes: int = DEFAULT_DTYPE_BYTES, repeats: int = 15,
                    warmup: int = 3, torchvision_total: bool = True, batch: int = 1,
-                   input_dims: Optional[tuple[int, ...]] = None) -> LatencyReport:
+                   input_dims: Optional[tuple[int, ...]] = None, whole: bool = True) -> LatencyReport:
     """Predicted (and with measure, measured) per-layer latency of a built-in architecture, an architecture TOML or a
     MODULE:CALLABLE (input_dims N,C,H,W, default batch x 3 x resolution (224) squared) at a batch, fp32.
 
-    measured_total_ms times the module measured per layer (costlab's build of an architecture, the user's model);
+    measured_total_ms times the module measured per layer (costlab's build of an architecture, the user's model;
+    a built network's only with whole);
     for a built-in that torchvision has, torchvision_total_ms times torchvision's model too (weights=None, eval).
     """
     from ..nets.registry import is_module_spec
@@ -110,12 +111,12 @@ def latency_report(name: str, device: Device, threads: int = 1, resolution: Opti
 
         require_extra("--measure", ("torch", "torchvision"))
         report.measured = _measure_built(name, built, analysis, report.layers, threads, repeats, warmup,
-                                         torchvision_total)
+                                         torchvision_total, whole)
     return report
 
 
 def _measure_built(name, built, analysis, layers: list[LayerLatency], threads, repeats, warmup,
-                   torchvision_total) -> dict:
+                   torchvision_total, whole=True) -> dict:
     """Every row of a built network timed (perf.measure.measure_layers), the whole module, and torchvision's model."""
     import torch
 
@@ -129,7 +130,7 @@ def _measure_built(name, built, analysis, layers: list[LayerLatency], threads, r
         s = analysis.input_shape
         x = torch.randn(analysis.batch, s.c, s.h, s.w)
         measured = measure_layers(model, x, [r.name for r in layers], repeats, warmup)
-        out = {"measured_total_ms": measure_total(model, x, repeats, warmup)}
+        out = {"measured_total_ms": measure_total(model, x, repeats, warmup)} if whole else {}
         tv = torchvision_model(name) if torchvision_total and name in TORCHVISION_NAMES else None
         if tv is not None:
             out["torchvision_total_ms"] = measure_total(tv, x, repeats, warmup)

@@ -1,11 +1,13 @@
 """Roofline latency per layer (Williams et al.'s roofline plus a fixed cost per op). Torch-free.
 
-    t = overhead(type) + max(FLOPs / peak(type), memory) + 2 * workspace / bandwidth + fresh / first_touch
+    t = overhead(type) + max(FLOPs / peak(type), memory) + 2 * workspace / bandwidth + reordered / reorder_bandwidth
+        + fresh / first_touch
     memory = activation bytes / bandwidth(activation bytes, kernel) + weight bytes / memory bandwidth
 
 A layer is compute-bound when the FLOP term is the larger one, memory-bound otherwise; a conv's workspace
-(oneDNN's blocked copies of input and output, or im2col) is written and read once more; the last term
-charges the page faults of outputs and workspaces that grow the pass's live memory past its earlier peak.
+(oneDNN's blocked copies of input and output, or im2col) is written and read once more; a oneDNN conv reorders its
+weights into its blocked layout on every call; the last term charges the page faults of the memory the allocator
+maps afresh for outputs and workspaces (memory.fresh_per_row: glibc's mmap threshold and heap trimming).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from ..core.cost import flops_of
 from ..core.graph import Row
 from ..core.ops import Activation
 from ..core.traffic import DEFAULT_DTYPE_BYTES, intensity
-from .devices import Device
-from .memory import conv_workspace, fresh_per_row
+from .devices import MAX_POOL, Device
+from .memory import conv_workspace, fresh_per_row, reordered_weights
 
 
 @dataclass
@@ -38,6 +40,7 @@ class LayerLatency:
     first_touch_bytes: int
     workspace_bytes: int
     predicted_ms: float
+    reorder_bytes: int = 0
     measured_ms: Optional[float] = None
     note: str = ""  # what a row of a traced model folds together or could not price
 
@@ -52,7 +55,7 @@ class LayerLatency:
 
 def merge(name: str, kind: str, parts: Sequence[LayerLatency], note: str = "") -> LayerLatency:
     """Several ops timed as one (a traced leaf's functions, a container's own forward) as one row: macs, flops, bytes,
-    first-touch and workspace bytes and predicted_ms summed; intensity = FLOPs / bytes, attainable = FLOPs / predicted
+    first-touch, workspace and reorder bytes and predicted_ms summed; intensity = FLOPs / bytes, attainable = FLOPs / predicted
     time; type and bound those of the part predicted slowest. One part is that part, renamed; none (nothing priced)
     is a row of type `kind` predicted 0."""
     if len(parts) == 1:
@@ -64,22 +67,28 @@ def merge(name: str, kind: str, parts: Sequence[LayerLatency], note: str = "") -
     return LayerLatency(name, main.type if main else kind, "+".join(dict.fromkeys(p.op for p in parts)) or kind,
                         sum(p.macs for p in parts), flops, nbytes, intensity(flops, nbytes),
                         1e3 * flops / ms if ms else 0.0, main.bound if main else "memory",
-                        sum(p.first_touch_bytes for p in parts), sum(p.workspace_bytes for p in parts), ms, note=note)
+                        sum(p.first_touch_bytes for p in parts), sum(p.workspace_bytes for p in parts), ms,
+                        sum(p.reorder_bytes for p in parts), note=note)
 
 
 def kernel_of(row: Row) -> str:
-    """What streams a layer's data, for the device's per-kernel bandwidth: its activation function, else its type."""
-    return row.op.function if isinstance(row.op, Activation) else row.type
+    """What streams a layer's data, for the device's per-kernel bandwidth: its activation function; max pooling
+    ('max_pool': torch's NCHW kernel visits the whole window of every output, far below copy speed); else its type."""
+    if isinstance(row.op, Activation):
+        return row.op.function
+    key = getattr(row.op, "key", "")
+    return MAX_POOL if isinstance(key, str) and key.split(".")[0] == MAX_POOL else row.type
 
 
 def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES, batch: int = 1,
-                fresh: int = 0, workspace: int = 0) -> LayerLatency:
+                fresh: int = 0, workspace: int = 0, reorder: int = 0) -> LayerLatency:
     """One layer: macs, bytes, intensity = FLOPs / bytes, bound,
-    predicted_ms = overhead + max(compute, memory) + 2 * workspace / bandwidth + fresh / first_touch_bandwidth.
+    predicted_ms = overhead + max(compute, memory) + 2 * workspace / bandwidth + reorder / reorder_bandwidth
+                   + fresh / first_touch_bandwidth.
 
-    fresh is the bytes of newly mapped memory the output lands in; workspace the bytes of a conv's
-    temporary copies (memory.conv_workspace), written and read once before or after the kernel proper,
-    so added to it rather than overlapped.
+    fresh is the bytes of newly mapped memory the row writes (its output, its workspace); workspace the bytes of a
+    conv's temporary copies (memory.conv_workspace), written and read once before or after the kernel proper,
+    so added to it rather than overlapped; reorder the weight bytes oneDNN reorders before it (memory.reordered_weights).
     """
     macs = row.macs * batch
     flops = flops_of(macs)
@@ -94,20 +103,22 @@ def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES
     # weights are read once per pass and stream from memory
     memory_s = activation_bytes / bandwidth + weight_bytes / device.memory_bandwidth
     first_touch_s = fresh / device.first_touch_bandwidth if device.first_touch_bandwidth else 0.0
-    workspace_s = device.workspace_seconds(workspace)
+    workspace_s = device.workspace_seconds(workspace) + device.reorder_seconds(reorder)
     return LayerLatency(
         row.name, row.type, row.op_name, macs, flops, nbytes, intensity(flops, nbytes),
         min(peak, flops / memory_s) if memory_s else peak, "compute" if compute_s > memory_s else "memory",
         fresh, workspace,
-        1e3 * (device.overhead_for(row.type) + max(compute_s, memory_s) + workspace_s + first_touch_s))
+        1e3 * (device.overhead_for(row.type) + max(compute_s, memory_s) + workspace_s + first_touch_s), reorder_bytes=reorder)
 
 
 def predict_rows(rows: Sequence[Row], device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES, threads: int = 1,
                  batch: int = 1, views: Optional[dict[int, int]] = None) -> list[LayerLatency]:
     """predict_row for every row of one pass at a batch, in execution order, with each row's first-touch bytes
-    (memory.fresh_per_row, views as there) and its conv workspace at that thread count (memory.conv_workspace)."""
+    (memory.fresh_per_row, views as there), its conv workspace and its reordered weights at that thread count
+    (memory.conv_workspace, memory.reordered_weights)."""
     fresh = fresh_per_row(rows, dtype_bytes, threads, batch, views)
-    return [predict_row(r, device, dtype_bytes, batch, f * batch, conv_workspace(r, threads, batch) * dtype_bytes * batch)
+    return [predict_row(r, device, dtype_bytes, batch, f, conv_workspace(r, threads, batch) * dtype_bytes * batch,
+                        reordered_weights(r, threads, batch) * dtype_bytes)
             for r, f in zip(rows, fresh)]
 
 
