@@ -146,6 +146,8 @@ def test_table_json_junit_and_step_summary_carry_the_latency(run, files, tmp_pat
     ('max_latency_ms = -5\ndevice = "jetson-nano"\n', ("max_latency_ms", "line 3", "-5")),
     ('max_latency_ms = 0\ndevice = "jetson-nano"\n', ("max_latency_ms", "line 3", "got 0")),
     ('max_latency_ms = inf\ndevice = "jetson-nano"\n', ("max_latency_ms", "line 3", "inf")),
+    ('max_latency_ms = 5e-324\ndevice = "jetson-nano"\n', ("max_latency_ms", "line 3", "5e-324", "between")),
+    ('max_latency_ms = 1e30\ndevice = "jetson-nano"\n', ("max_latency_ms", "line 3", "1e+30", "between")),
     ('max_latency_ms = "5ms"\ndevice = "jetson-nano"\n', ("max_latency_ms", "line 3", "'5ms'")),
     ('max_macs = 5\ndevice = "jetson-nano"\n', ("device", "line 4", "max_latency_ms")),
 ])

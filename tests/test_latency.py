@@ -18,7 +18,7 @@ from costlab.errors import CostlabError
 from costlab.core.graph import Layer, Seq
 from costlab.perf.latency import spearman
 from costlab.perf.roofline import predict, predict_row
-from costlab.core.ops import Activation
+from costlab.core.ops import Activation, Flatten
 from costlab.core.shapes import Shape
 
 
@@ -107,6 +107,14 @@ def test_roofline_memory_bound_activation_and_overhead_fallback():
     # a slower kernel caps the cache's bandwidth: SiLU's exp streams at 500 MB/s here
     (silu,) = analyze(Layer("act", Activation("silu")), Shape(32, 112, 112)).rows
     assert predict_row(silu, fast).predicted_ms == pytest.approx(1e3 * (1e-6 + 3_211_264 / 5e8))
+
+
+def test_a_layer_that_moves_nothing_is_overhead_bound():
+    # Flatten is a view: 0 FLOPs and 0 bytes, so only the fixed cost (1 us) is left, and neither roof binds it
+    (row,) = analyze(Layer("flatten", Flatten()), Shape(512, 1, 1)).rows
+    p = predict_row(row, DEVICE)
+    assert p.bytes == 0 and p.macs == 0 and p.bound == "overhead"
+    assert p.predicted_ms == pytest.approx(1e3 * 1e-6)
 
 
 def test_weights_stream_from_memory_feature_maps_from_cache():
@@ -375,6 +383,8 @@ def test_cli_bad_input(run, tmp_path):
     _one_line_exit_2(run("latency", "mobilenet_v2", "--device", "jetson-nano", "--resolution", "65537"),
                      "--resolution")
     _one_line_exit_2(run("latency", "mobilenet_v2", "--device", "jetson-nano", "--repeats", "10001"), "--repeats")
+    _one_line_exit_2(run("latency", "mobilenet_v2", "--device", "jetson-nano", "--repeats", "3"), "--repeats 3",
+                     "--measure")
     bad = tmp_path / "dev.toml"
     bad.write_text("peak_flops = 1e12\nmemory_bandwidth = 0\noverhead_s = 1e-6\n")
     _one_line_exit_2(run("latency", "mobilenet_v2", "--device", str(bad)), "memory_bandwidth", str(bad))
@@ -400,7 +410,7 @@ def test_cli_json_contract(run):
     layers = data["layers"]
     for key in ("name", "macs", "bytes", "intensity", "bound", "predicted_ms"):
         assert all(key in r for r in layers)
-    assert {r["bound"] for r in layers} == {"compute", "memory"}
+    assert {r["bound"] for r in layers} == {"compute", "memory", "overhead"}
     assert data["predicted_total_ms"] == pytest.approx(sum(r["predicted_ms"] for r in layers))
 
 

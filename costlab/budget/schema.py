@@ -199,10 +199,17 @@ def _at(line: Optional[int]) -> str:
     return f" (line {line})" if line else ""
 
 
+# a nanosecond to eleven days: outside it a limit is a typo, and the excess percentage over it is float noise or inf
+LATENCY_RANGE_MS = (1e-6, 1e9)
+
+
 def parse_latency(value: Any, what: str = LATENCY_KEY) -> float:
-    """A latency limit in milliseconds: a finite number > 0 (an int or a float; not a string, not a bool)."""
+    """A latency limit in milliseconds: a number within LATENCY_RANGE_MS (an int or a float; not a string, not a bool)."""
+    low, high = LATENCY_RANGE_MS
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise CostlabError(f"{what} must be a finite number of milliseconds > 0, got {value!r}")
+    if not low <= value <= high:
+        raise CostlabError(f"{what} must be between {low:g} and {high:g} milliseconds, got {value!r}")
     return float(value)
 
 

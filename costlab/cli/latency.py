@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from click.core import ParameterSource
 
 from ..errors import CostlabError
 from ..io.render import emit, grouped_int, humanize
@@ -71,6 +72,8 @@ def latency(name, device, measure, threads, batch, resolution, input_text, dtype
                              or batch not in (1, dims[0])):
         raise CostlabError(f"--input {input_text} disagrees with --batch {batch} or --resolution {resolution}; "
                            f"give one of them")
+    if not measure and click.get_current_context().get_parameter_source("repeats") != ParameterSource.DEFAULT:
+        raise CostlabError(f"--repeats {repeats} counts timed passes of --measure; without it nothing is timed")
     if share_chart and not measure:
         raise CostlabError("--share-chart needs --measure (it compares MACs with measured time)")
     if recalibrate and device != "host":

@@ -4,7 +4,8 @@
         + fresh / first_touch
     memory = activation bytes / bandwidth(activation bytes, kernel) + weight bytes / memory bandwidth
 
-A layer is compute-bound when the FLOP term is the larger one, memory-bound otherwise; a conv's workspace
+A layer is compute-bound when the FLOP term is the larger one, memory-bound otherwise, overhead-bound when it
+moves no bytes and does no arithmetic (a flatten view: only the fixed cost is left); a conv's workspace
 (oneDNN's blocked copies of input and output, or im2col) is written and read once more; a oneDNN conv reorders its
 weights into its blocked layout on every call; the last term charges the page faults of the memory the allocator
 maps afresh for outputs and workspaces (memory.fresh_per_row: glibc's mmap threshold and heap trimming).
@@ -66,9 +67,16 @@ def merge(name: str, kind: str, parts: Sequence[LayerLatency], note: str = "") -
     main = max(parts, key=lambda p: p.predicted_ms, default=None)
     return LayerLatency(name, main.type if main else kind, "+".join(dict.fromkeys(p.op for p in parts)) or kind,
                         sum(p.macs for p in parts), flops, nbytes, intensity(flops, nbytes),
-                        1e3 * flops / ms if ms else 0.0, main.bound if main else "memory",
+                        1e3 * flops / ms if ms else 0.0, main.bound if main else "overhead",
                         sum(p.first_touch_bytes for p in parts), sum(p.workspace_bytes for p in parts), ms,
                         sum(p.reorder_bytes for p in parts), note=note)
+
+
+def bound_of(compute_s: float, memory_s: float) -> str:
+    """'compute' when compute_s > memory_s, 'memory' when memory time is what is left, 'overhead' when both are 0."""
+    if compute_s > memory_s:
+        return "compute"
+    return "memory" if memory_s else "overhead"
 
 
 def kernel_of(row: Row) -> str:
@@ -106,7 +114,7 @@ def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES
     workspace_s = device.workspace_seconds(workspace) + device.reorder_seconds(reorder)
     return LayerLatency(
         row.name, row.type, row.op_name, macs, flops, nbytes, intensity(flops, nbytes),
-        min(peak, flops / memory_s) if memory_s else peak, "compute" if compute_s > memory_s else "memory",
+        min(peak, flops / memory_s) if memory_s else peak, bound_of(compute_s, memory_s),
         fresh, workspace,
         1e3 * (device.overhead_for(row.type) + max(compute_s, memory_s) + workspace_s + first_touch_s), reorder_bytes=reorder)
 
