@@ -67,7 +67,7 @@ def _others_while(run):
 
 def _wait_for_quiet() -> float:
     """Sample other processes' CPU over 1 s until it is below QUIET_CORES or QUIET_WAIT_S has passed; the last sample."""
-    deadline = time.perf_counter() + QUIET_WAIT_S
+    deadline = time.perf_counter() + QUIET_WAIT_S - 1.0
     while True:
         _, others = _others_while(lambda: time.sleep(1.0))
         if others < QUIET_CORES or time.perf_counter() > deadline:
@@ -211,9 +211,14 @@ def main(argv=None) -> int:
     parser.add_argument("--cached", action="store_true", help="reuse the cached host profiles instead of calibrating")
     parser.add_argument("--charts", default=None, help="directory to write roofline and MACs-vs-time share charts to")
     parser.add_argument("--json", default=None, help="also write every cell's result to this JSON file")
+    parser.add_argument("--quiet-wait", type=float, default=QUIET_WAIT_S,
+                        help="longest wait in s for other processes to go quiet before a cell or calibration")
+    parser.add_argument("--attempts", type=int, default=ATTEMPTS, help="runs of a disturbed cell or calibration, at most")
     parser.add_argument("--cell", nargs=3, metavar=("MODEL", "THREADS", "BATCH"), help=argparse.SUPPRESS)
     parser.add_argument("--calibrate", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    global QUIET_WAIT_S, ATTEMPTS
+    QUIET_WAIT_S, ATTEMPTS = max(1.0, args.quiet_wait), max(1, args.attempts)
     if args.calibrate:
         return calibrate(args.calibrate)
     if args.cell:
