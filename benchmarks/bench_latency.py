@@ -202,6 +202,7 @@ def _child(*args: str) -> str:
 
 
 def main(argv=None) -> int:
+    global QUIET_WAIT_S, ATTEMPTS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="all", help="comma-separated built-in names, or all (costlab list)")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
@@ -217,7 +218,6 @@ def main(argv=None) -> int:
     parser.add_argument("--cell", nargs=3, metavar=("MODEL", "THREADS", "BATCH"), help=argparse.SUPPRESS)
     parser.add_argument("--calibrate", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    global QUIET_WAIT_S, ATTEMPTS
     QUIET_WAIT_S, ATTEMPTS = max(1.0, args.quiet_wait), max(1, args.attempts)
     if args.calibrate:
         return calibrate(args.calibrate)
