@@ -21,7 +21,7 @@ from ..errors import CostlabError
 @click.option("--crosscheck/--no-crosscheck", default=True, show_default=True,
               help="Trace each model with fvcore (needs torch) and report the agreement.")
 def report(names, all_models, out, convention, crosscheck):
-    """Markdown reports with charts for architecture NAMEs, written to OUT/NAME.md and OUT/charts/.
+    """Markdown reports with charts for architecture NAMEs (built-in or FILE.toml), written to OUT/NAME.md and OUT/charts/.
 
     Each report: params, MACs, FLOPs (= 2 x MACs); tables by stage and by layer type; the ten
     costliest layers; the fvcore cross-check; latency predicted on the jetson-nano spec-sheet

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -22,16 +23,29 @@ def builtin_models() -> list[str]:
 
 
 def check_names(names: Sequence[str]) -> list[str]:
-    """Validate every name before any work: built-in architectures only, each once."""
-    from ..nets.registry import get_arch, list_archs
+    """Validate every name before any work: built-in architectures or architecture .toml files, each once, no two
+    that would write the same report (a file's report is filed under the name the architecture gives itself)."""
+    from ..nets.registry import get_arch
 
     require(len(names) > 0, "give at least one architecture NAME, or --all")
-    known = {a.name for a in list_archs()}
-    for name in names:
-        if name not in known:
-            get_arch(name)  # raises the one-line 'unknown architecture ... did you mean' error
-            raise CostlabError(f"costlab report takes built-in architecture names, got {name!r}")
-    return list(dict.fromkeys(names))
+    filed: dict[str, str] = {}
+    for name in dict.fromkeys(names):
+        arch = get_arch(name)  # the one-line 'unknown architecture ... did you mean' or TOML error
+        if arch.name in filed:
+            raise CostlabError(f"{filed[arch.name]} and {name} would both write {arch.name}.md; give one of them")
+        filed[arch.name] = name
+    return list(filed.values())
+
+
+def command_for(name: Optional[str], convention: str, crosscheck: bool) -> str:
+    """The command that writes a report as it is: `costlab report --all`, or for one model its name and the options
+    that change it."""
+    words = ["costlab report", "--all" if name is None else shlex.quote(name)]
+    if convention != DEFAULT_CONVENTION:
+        words.append(f"--convention {convention}")
+    if not crosscheck:
+        words.append("--no-crosscheck")
+    return " ".join(words)
 
 
 def generate(names: Sequence[str], out: str | os.PathLike, index: bool = False, convention: str = DEFAULT_CONVENTION,
@@ -46,7 +60,8 @@ def generate(names: Sequence[str], out: str | os.PathLike, index: bool = False, 
     iterate = progress(names) if progress else nullcontext(names)
     with iterate as items:
         for name in items:
-            model, summary = model_files(name, convention, crosscheck, index_link)
+            model, summary = model_files(name, convention, crosscheck, index_link,
+                                         command_for(None if index else name, convention, crosscheck))
             files.update(model)
             summaries.append(summary)
     if index:

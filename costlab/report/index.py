@@ -12,7 +12,7 @@ from ..core.conventions import CONVENTIONS, DEFAULT_CONVENTION
 from ..io.render import grouped_int, humanize
 from .crosscheck import crosscheck_cell
 from .latency import PROFILE, why_profile
-from .markdown import CHART_DIR, CHART_FORMAT, GENERATED, REGENERATE, chart_link, exact, md_table
+from .markdown import CHART_DIR, CHART_FORMAT, REGENERATE, chart_link, exact, generated, md_table
 from .model import ModelSummary
 
 RATIO_KERNELS = (3, 5, 7)
@@ -76,7 +76,7 @@ def index_files(summaries: list[ModelSummary], convention: str = DEFAULT_CONVENT
     text = "\n".join([
         "# costlab architecture reports",
         "",
-        GENERATED,
+        generated(),
         "",
         f"Regenerate everything here with `{REGENERATE}` (byte-reproducible; CI fails when the committed "
         f"files differ). Counts use the `{convention}` convention ({CONVENTIONS[convention].summary}) at batch 1 and each "

@@ -148,7 +148,7 @@ def _ms(x: float) -> str:
     return f"{x:.3f}"
 
 
-def latency_markdown(p: PredictedLatency, chart: str, index_link: bool = True) -> str:
+def latency_markdown(p: PredictedLatency, chart: str, index_link: bool = True, cli: str = "") -> str:
     """The report's latency section: what is predicted and how, where the time goes, by layer type, by stage."""
     d = p.device
     total_ms, total_macs = p.total_ms or 1.0, p.macs or 1
@@ -179,7 +179,7 @@ def latency_markdown(p: PredictedLatency, chart: str, index_link: bool = True) -
         f"{d.peak_flops / 1e9:.1f} GFLOP/s and {d.memory_bandwidth / 1e9:.1f} GB/s from the spec sheet, "
         f"{overhead}) at batch 1 and {p.resolution} x {p.resolution}: each layer takes its fixed cost plus "
         f"max(FLOPs / peak, bytes moved / bandwidth), plus the workspace copies `costlab latency` charges a conv. "
-        f"Not a measurement: measured timings stay out of reports/ (`costlab latency {p.name} --measure` times this "
+        f"Not a measurement: measured timings stay out of reports/ (`costlab latency {cli or p.name} --measure` times this "
         f"machine)." + (" [Why this profile](README.md#predicted-latency)" if index_link else ""),
         "",
         f"**Where the time goes that MACs miss.** {where_time_goes(p)}",
@@ -197,5 +197,5 @@ def latency_markdown(p: PredictedLatency, chart: str, index_link: bool = True) -
         chart_link(chart, f"{p.name}: every layer with MACs under the {d.name} roofline"),
         "",
         f"Layers that do no MACs (batch norm, activations, joins) have no arithmetic intensity and so no point on the "
-        f"roofline. Reproduce: `costlab latency {p.name} --device {d.name} --chart {p.name}-roofline.png`.",
+        f"roofline. Reproduce: `costlab latency {cli or p.name} --device {d.name} --chart {p.name}-roofline.png`.",
     ])

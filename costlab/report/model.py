@@ -3,6 +3,7 @@ width x resolution scaling, predicted latency on a spec-sheet profile, and four 
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from typing import Optional
 
@@ -11,7 +12,7 @@ from ..core.conventions import CONVENTIONS, DEFAULT_CONVENTION
 from ..nets.model import Arch
 from .crosscheck import CrossCheckSummary, crosscheck_markdown, run_crosscheck
 from .latency import PROFILE, PredictedLatency, latency_markdown, predicted_latency
-from .markdown import CHART_DIR, CHART_FORMAT, GENERATED, chart_link, exact, md_table
+from .markdown import CHART_DIR, CHART_FORMAT, REGENERATE, chart_link, exact, generated, md_table
 from .tables import (TOP_LAYERS, scaling_grid, scaling_table, stage_blocks, stage_rows, stage_table, top_layers,
                      type_intro, type_table)
 
@@ -35,7 +36,8 @@ class ModelSummary:
 
 
 def model_markdown(analysis: Analysis, arch: Arch, grid: tuple[list, list], cc: CrossCheckSummary,
-                   latency: PredictedLatency, charts: dict[str, str], index_link: bool = True) -> str:
+                   latency: PredictedLatency, charts: dict[str, str], index_link: bool = True,
+                   command: str = REGENERATE, cli: str = "") -> str:
     """The whole report of one model as Markdown text."""
     from ..nets.scaling import WIDTH_ROUNDING
 
@@ -49,7 +51,7 @@ def model_markdown(analysis: Analysis, arch: Arch, grid: tuple[list, list], cc: 
     parts = [
         f"# {name}",
         "",
-        GENERATED,
+        generated(command),
         "",
         f"Family `{arch.family}`, input {a.input_shape} (batch 1), counting convention `{a.convention}` "
         f"({conv_note})." + (" [All models](README.md)" if index_link else ""),
@@ -67,11 +69,11 @@ def model_markdown(analysis: Analysis, arch: Arch, grid: tuple[list, list], cc: 
             {"what": f"predicted latency ({latency.device.name}, batch 1)", "value": f"{latency.total_ms:.3f} ms"},
         ], [("what", ""), ("value", "value")], ["left", "right"]),
         "",
-        f"Reproduce: `costlab arch {name}` (per layer), `costlab report {name}` (this file).",
+        f"Reproduce: `costlab arch {cli or name}` (per layer), `costlab report {cli or name}` (this file).",
         "",
         "## Cross-check against fvcore",
         "",
-        crosscheck_markdown(cc, name),
+        crosscheck_markdown(cc, cli or name),
         "",
         "## Cost by stage",
         "",
@@ -102,7 +104,7 @@ def model_markdown(analysis: Analysis, arch: Arch, grid: tuple[list, list], cc: 
         "",
         f"## {LATENCY_TITLE}",
         "",
-        latency_markdown(latency, charts["roofline"], index_link),
+        latency_markdown(latency, charts["roofline"], index_link, cli),
         "",
         "## Width and resolution scaling",
         "",
@@ -124,8 +126,9 @@ def block_kinds(arch: Arch) -> tuple[str, ...]:
 
 
 def model_files(name: str, convention: str = DEFAULT_CONVENTION, crosscheck: bool = True,
-                index_link: bool = True) -> tuple[dict[str, bytes], ModelSummary]:
-    """The Markdown file and charts of one model, and its line in the index (linked when there is one)."""
+                index_link: bool = True, command: str = REGENERATE) -> tuple[dict[str, bytes], ModelSummary]:
+    """The Markdown file and charts of one model (a built-in name or an architecture .toml, filed under the name the
+    architecture gives itself), and its line in the index (linked when there is one); command is what wrote it."""
     from ..nets.registry import analyze_arch, get_arch
     from ..plots.arch import layer_chart, scaling_chart, stage_chart
     from ..plots.base import to_bytes
@@ -136,6 +139,8 @@ def model_files(name: str, convention: str = DEFAULT_CONVENTION, crosscheck: boo
     grid = scaling_grid(name, convention)
     latency = predicted_latency(name, analysis)
     cc = run_crosscheck(name) if crosscheck else CrossCheckSummary("not run", "disabled with --no-crosscheck")
+    cli = "" if name == arch.name else shlex.quote(name)  # a .toml is reproduced by its path, filed by its own name
+    name = arch.name
     charts = {kind: f"{CHART_DIR}/{name}-{kind}.{CHART_FORMAT}" for kind in CHARTS}
     subtitle = f"{name}, {analysis.resolution}x{analysis.resolution}, {convention} convention"
     files = {
@@ -148,7 +153,7 @@ def model_files(name: str, convention: str = DEFAULT_CONVENTION, crosscheck: boo
         charts["roofline"]: to_bytes(roofline_figure(
             latency.layers, latency.device, f"{name} at {latency.resolution}, batch 1: predicted on "
                                             f"{latency.device.name}"), CHART_FORMAT),
-        f"{name}.md": model_markdown(analysis, arch, grid, cc, latency, charts, index_link).encode(),
+        f"{name}.md": model_markdown(analysis, arch, grid, cc, latency, charts, index_link, command, cli).encode(),
     }
     summary = ModelSummary(name, arch.family, analysis.resolution, analysis.params, analysis.macs, analysis.flops, cc,
                            latency.total_ms, block_kinds(arch))
