@@ -94,6 +94,9 @@ def count(model: Any, input: Sequence[int], convention: Optional[str] = None, tr
     Returns a TracedAnalysis (.params, .macs, .flops, .uncounted, .unpriced, .notes, .frame()). An nn.Module is
     counted in the mode it is in (train or eval), as fvcore and FlopCounterMode count it."""
     from .core.shapes import parse_input_shape
+    from .extras import require
+
+    require("costlab.count")  # one line saying what to install, not a ModuleNotFoundError from deep inside
     from .traced.count import analyze_model, analyze_instance
 
     dims = parse_input_shape(list(input), "input")
@@ -105,6 +108,9 @@ def count(model: Any, input: Sequence[int], convention: Optional[str] = None, tr
 def build(name: Any, alpha: Optional[float] = None, resolution: Optional[int] = None, rho: Optional[float] = None,
           width_rule: Optional[str] = None):
     """The architecture as a real torch.nn.Module whose module names are the layer names; needs torch."""
+    from .extras import require
+
+    require("costlab.build", ("torch",))
     from .traced.build import build_arch
 
     return build_arch(name, alpha, resolution, rho, width_rule)

@@ -90,3 +90,17 @@ def test_compare_frame_is_the_seeds_depthwise_separable_count():
     frame = costlab.compare(["conv", "dwsep"], cin=32, cout=64, size=56)
     assert int(frame.loc["conv", "macs"]) == 9 * 32 * 64 * 56 * 56
     assert int(frame.loc["dwsep", "macs"]) == 9 * 32 * 56 * 56 + 32 * 64 * 56 * 56
+
+
+@pytest.mark.parametrize("call", [lambda: costlab.build("mobilenet_v2"),
+                                  lambda: costlab.count("torchvision.models:resnet18", (1, 3, 32, 32))],
+                         ids=["build", "count"])
+def test_without_torch_the_traced_api_says_what_to_install(monkeypatch, call):
+    import importlib.util
+
+    from costlab.errors import CostlabError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    with pytest.raises(CostlabError, match=r"needs torch, which is not installed: pip install 'costlab\[trace\]'"):
+        call()
