@@ -147,3 +147,22 @@ def test_roofline_labels_its_roofs_with_the_profile_numbers():
         ["25.6 GB/s", "204.8 GB/s", "38.5 GB/s", "1 GB/s"]
     assert [rate(v, "FLOP/s") for v in (235.9e9, 5.888e12, 5.0176e12)] == \
         ["235.9 GFLOP/s", "5.888 TFLOP/s", "5.02 TFLOP/s"]
+
+
+@pytest.mark.parametrize("kinds, cin, cout, size, scale", [
+    # the seed's 5x5 against two 3x3 on one channel: 25 vs 18 params, 1,225 vs 882 MACs, a 1.4x span: linear
+    (["conv:5", "conv:3x2"], 1, 1, 7, "linear"),
+    # 512 -> 512: a full 3x3 conv has 9 * 512 = 4,608 times a depthwise 3x3's 4,608 params: log
+    (["conv", "depthwise"], 512, 512, 56, "log"),
+])
+def test_compare_panels_go_to_a_log_axis_only_over_a_wide_span(kinds, cin, cout, size, scale):
+    from costlab.nets.compare import compare, make_setting
+    from costlab.plots.compare import compare_figure
+
+    rows = compare(kinds, make_setting(cin, cout, 3, size, size, 1, False, 1, 6, None, None, None, None))
+    fig = compare_figure(rows, "t")
+    assert [ax.get_yscale() for ax in fig.axes] == [scale, scale]
+    assert all(("log scale" in ax.get_ylabel()) == (scale == "log") for ax in fig.axes)
+    fig.canvas.draw()
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels() if t.get_text()]
+    assert labels and not any("times" in s or "^" in s or "e+" in s for s in labels)  # no 2x10^1 mathtext, no 1e+03

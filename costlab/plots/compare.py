@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
-from .base import PALETTE, pyplot, si_formatter
+from .base import PALETTE, log_axis, pyplot, si_formatter
+
+LOG_SPAN = 20.0  # largest / smallest bar beyond which a panel goes to a log axis
 
 
 def compare_figure(rows: Sequence, title: str):
-    """Two bar panels, params and MACs per KIND (Compared results), each bar labelled with its ratio to the first KIND."""
+    """Two bar panels, params and MACs per KIND (Compared results), each bar labelled with its ratio to the first KIND;
+    a panel whose bars span more than LOG_SPAN is drawn on a log axis, says so, and labels ticks in one SI form."""
     plt = pyplot()
     names = [r.name for r in rows]
     fig, axes = plt.subplots(1, 2, figsize=(max(7.0, 1.6 * len(rows) + 4), 4.2))
@@ -16,9 +20,15 @@ def compare_figure(rows: Sequence, title: str):
                                    (axes[1], "macs", "Multiply-accumulates (MACs)", PALETTE[1])):
         values = [float(getattr(r, key)) for r in rows]  # floats: matplotlib's integer paths stop at 2**63
         bars = ax.bar(names, values, color=colour)
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(si_formatter())
-        ax.set_ylabel(f"{label} (log scale)")
+        # bar heights read as ratios on a linear axis; a log axis only where the bars span more than LOG_SPAN
+        # (and none is 0, which a log axis cannot draw)
+        span = max(values) / min(values) if min(values) > 0 else 0.0
+        if span > LOG_SPAN:
+            ax.set_yscale("log")
+            log_axis(ax.yaxis, math.log10(span))
+        else:
+            ax.yaxis.set_major_formatter(si_formatter())
+        ax.set_ylabel(f"{label} (log scale)" if span > LOG_SPAN else label)
         ax.set_title(label)
         base = values[0] or 1
         for bar, value in zip(bars, values):
