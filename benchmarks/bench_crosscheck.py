@@ -71,10 +71,10 @@ def main() -> None:
     for tracer in ("fvcore", "torch"):
         seconds, code, results = crosscheck_all(tracer, resolution)
         mismatches = sum(r["mismatches"] for r in results)
-        sources = {s: sum(1 for r in results if r["source"] == s) for s in ("torchvision", "costlab")}
+        sources = {s: sum(1 for r in results if r["source"] == s) for s in dict.fromkeys(r["source"] for r in results)}
         ratio = seconds / theirs
         print(f"  crosscheck all --tracer {tracer:6s}: {seconds:7.1f} s, {len(results)} models "
-              f"({sources['torchvision']} torchvision, {sources['costlab']} costlab), {mismatches} mismatches, "
+              f"({', '.join(f'{n} {s}' for s, n in sources.items())}), {mismatches} mismatches, "
               f"exit {code}; ratio to fvcore alone {ratio:.2f}x (target < {TARGET}x: "
               f"{'met' if ratio < TARGET else 'MISSED'})")
 
