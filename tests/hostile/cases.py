@@ -782,7 +782,7 @@ bad("latency-format-bogus", LAT + ["--format", "yaml"], "--format")
 either("latency-threads-huge", LAT + ["--threads", HUGE], "--threads")
 # a host cache another costlab version wrote, or a damaged one, is a cache: measured again, and said so on stderr
 for label, text in {"corrupt": b"\x00\xffgarbage = = ]]\n", "invalid-values": device_text(peak_flops="-1"),
-                    "truncated": device_text()[:25], "unknown-field": device_text() + "reorder_bandwidth = 1e9\n"}.items():
+                    "truncated": device_text()[:25], "unknown-field": device_text() + "warp_bandwidth = 1e9\n"}.items():
     ok(f"latency-{label}-host-cache-recalibrates", ["latency", "mobilenet_v2", "--resolution", "32"],
        env={"COSTLAB_CACHE_DIR": "{tmp}"}, files={"host-1.toml": text}, torch=True, allow=("host-1.toml",),
        stderr_has=("is stale (unreadable:", "calibrating again"))
