@@ -120,6 +120,9 @@ def load_budgets(path: str | os.PathLike) -> list[Budget]:
 def parse_budgets(text: str, source: str = "<budgets>", base_dir: Optional[Path] = None) -> list[Budget]:
     """Parse budget TOML text (source names it in messages)."""
     data = tomlfile.parse(text, source)
+    if "stages" in data and "budget" not in data:
+        raise CostlabError(f"{source}: this is an architecture file ([[stages]] tables), not a budget file: use "
+                           f"costlab arch {source}, or name it as a [[budget]] table's model")
     for key in data:
         if key not in TOP_LEVEL_KEYS:
             raise CostlabError(f"{source}: unknown top-level key {key!r}{suggest(key, TOP_LEVEL_KEYS)} "

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from ..core.checks import MAX_SIZE, multiplier, positive_int
+from ..core.checks import MAX_SIZE, multiplier, number_text, positive_int
 from ..errors import CostlabError, require
 from ..io.render import dims_text, emit, grouped_int, humanize, percent
 from ..nets.registry import analyze_arch, get_arch, list_archs, with_width_rule
 from ..nets.registry import sweep as sweep_points
-from .options import chart_option, convention_option, format_option, output, width_rule_option
+from .options import FLOAT, INT, chart_option, convention_option, format_option, output, width_rule_option
 
 
 def _plots():
@@ -24,17 +24,17 @@ def _blank_zero(n: int) -> str:
 
 @click.command()
 @click.argument("name", metavar="NAME|FILE.toml")
-@click.option("--alpha", type=float, default=None, help="Width multiplier, relative to the named variant.")
-@click.option("--resolution", type=int, default=None, help="Input size R (square) [default: the paper's].")
-@click.option("--rho", type=float, default=None, help="Resolution multiplier: R = round(rho * native).")
-@click.option("--depth", type=float, default=None,
+@click.option("--alpha", type=FLOAT, default=None, help="Width multiplier, relative to the named variant.")
+@click.option("--resolution", type=INT, default=None, help="Input size R (square) [default: the paper's].")
+@click.option("--rho", type=FLOAT, default=None, help="Resolution multiplier: R = round(rho * native).")
+@click.option("--depth", type=FLOAT, default=None,
               help="Depth multiplier, relative to the variant's own: repeats per stage = ceil(n * depth).")
 @width_rule_option
 @convention_option
 @click.option("--by", "by", type=click.Choice(["layer", "stage", "type"]), default="layer", show_default=True,
               help="One row per layer, per stage, or per layer type.")
 @format_option
-@click.option("--batch", type=int, default=1, show_default=True, help="Batch size (MACs scale, params do not).")
+@click.option("--batch", type=INT, default=1, show_default=True, help="Batch size (MACs scale, params do not).")
 @chart_option(help="Also draw MACs per layer, coloured by layer type, to FILE.png|.svg.")
 def arch(name, alpha, resolution, rho, depth, width_rule, convention, by, fmt, batch, chart):
     """Whole-network cost: per-layer rows, totals, and the share of each layer type.
@@ -69,8 +69,10 @@ def arch(name, alpha, resolution, rho, depth, width_rule, convention, by, fmt, b
                    ("params", "params", grouped_int), ("params_share", "params %", percent),
                    ("macs", "MACs", grouped_int), ("macs_share", "MACs %", percent)]
     if by == "layer" and fmt in ("table", "markdown"):  # stride and groups only mean something for conv/pool rows
-        rows = [{**r, "stride": r["stride"] if r["kernel"] else "", "groups": r["groups"] if r["kernel"] else ""}
-                for r in rows]
+        rows = [{**r, "stride": r["stride"] if r["kernel"] else "", "groups": r["groups"] if r["kernel"] else "",
+                 "input_shape": row.in_shape.readable, "output_shape": row.out_shape.readable}
+                for r, row in zip(rows, analysis.rows)]
+        display[2:4] = [("input_shape", "input", None), ("output_shape", "output", None)]
     if fmt == "json":
         text = emit(fmt, rows, display, json_data=data)
     elif fmt == "csv":
@@ -91,7 +93,7 @@ def _positive_list(text: str, what: str, kind: type) -> list:
     values = []
     for part in parts:
         try:
-            value = kind(part)
+            value = kind(number_text(part.strip(), what))
         except ValueError:
             raise CostlabError(f"{what} must be a comma-separated list of {noun}, got {part.strip()!r}") from None
         try:

@@ -6,7 +6,8 @@ from typing import Optional
 
 import click
 
-from ..core.checks import MAX_CHANNELS, positive_int
+from ..core.checks import MAX_CHANNELS, number_text, positive_int
+from ..core.conventions import DEFAULT_CONVENTION
 
 MAX_POINTS = 10_000  # values of N in one breakeven
 from ..errors import CostlabError, require
@@ -16,7 +17,7 @@ from ..nets.compare import check_options_apply, flips, make_setting, parse_kind,
 from ..nets.compare import compare as compare_rows
 from ..nets.seed_kinds import OPTION_FIELDS
 from ..nets.seed_kinds import notes as seed_notes
-from .options import chart_option, format_option, output
+from .options import FLOAT, INT, chart_option, format_option, output
 
 
 def _plots():
@@ -31,29 +32,29 @@ def _ratio(value: Optional[float]) -> str:
 
 @click.command()
 @click.argument("kinds", nargs=-1, required=True, metavar="KIND...")
-@click.option("--cin", type=int, required=True, help="Input channels M.")
-@click.option("--cout", type=int, required=True, help="Output channels N.")
-@click.option("--kernel", type=int, default=None, help="Kernel size k (a KIND may override: conv:5)  [default: 3].")
-@click.option("--size", type=int, default=None, help="Input height and width  [default: 224].")
-@click.option("--height", type=int, default=None, help="Input height (instead of --size).")
-@click.option("--width", type=int, default=None, help="Input width (instead of --size).")
-@click.option("--stride", type=int, default=1, show_default=True)
+@click.option("--cin", type=INT, required=True, help="Input channels M.")
+@click.option("--cout", type=INT, required=True, help="Output channels N.")
+@click.option("--kernel", type=INT, default=None, help="Kernel size k (a KIND may override: conv:5)  [default: 3].")
+@click.option("--size", type=INT, default=None, help="Input height and width  [default: 224].")
+@click.option("--height", type=INT, default=None, help="Input height (instead of --size).")
+@click.option("--width", type=INT, default=None, help="Input width (instead of --size).")
+@click.option("--stride", type=INT, default=1, show_default=True)
 @click.option("--padding", default=None,
               help="'same' (d(k-1)/2, PyTorch's size rule after it) or an integer, for conv/depthwise/pointwise/dwsep"
                    "  [default: same].")
-@click.option("--groups", type=int, default=None, help="Groups for conv and bottleneck (ResNeXt)  [default: 1].")
+@click.option("--groups", type=INT, default=None, help="Groups for conv and bottleneck (ResNeXt)  [default: 1].")
 @click.option("--bias/--no-bias", default=False, show_default=True,
               help="Conv biases (PyTorch's default is on), and the Dense biases of seed 004's blocks.")
-@click.option("--expand", type=int, default=None, help="Expansion ratio of mbconv / fused-mbconv  [default: 6].")
-@click.option("--se", type=float, default=None, help="Squeeze-excitation ratio of mbconv blocks (e.g. 0.25).")
-@click.option("--alpha", type=float, default=None, help="Width multiplier: channels become int(alpha * C).")
-@click.option("--rho", type=float, default=None, help="Resolution multiplier: sizes become round(rho * S).")
-@click.option("--reduction", type=int, default=None,
+@click.option("--expand", type=INT, default=None, help="Expansion ratio of mbconv / fused-mbconv  [default: 6].")
+@click.option("--se", type=FLOAT, default=None, help="Squeeze-excitation ratio of mbconv blocks (e.g. 0.25).")
+@click.option("--alpha", type=FLOAT, default=None, help="Width multiplier: channels become int(alpha * C).")
+@click.option("--rho", type=FLOAT, default=None, help="Resolution multiplier: sizes become round(rho * S).")
+@click.option("--reduction", type=INT, default=None,
               help="Seed 004's r (SE's rate) for bottleneck-seed, inception, residual, resnext(-grouped), se, "
                    "inv-residual  [default: the seed's, 4; resnext 2; se 16].")
-@click.option("--cardinality", type=int, default=None, help="Seed 004's c: resnext's paths (groups of resnext-grouped)"
+@click.option("--cardinality", type=INT, default=None, help="Seed 004's c: resnext's paths (groups of resnext-grouped)"
                                                             "  [default: 4].")
-@click.option("--layers", type=int, default=None, help="Seed 004's d: the dense block's convs  [default: 5].")
+@click.option("--layers", type=INT, default=None, help="Seed 004's d: the dense block's convs  [default: 5].")
 @format_option
 @chart_option(help="Also draw params and MACs to FILE.png|.svg.")
 def compare(kinds, cin, cout, kernel, size, height, width, stride, padding, groups, bias, expand, se, alpha, rho,
@@ -84,6 +85,9 @@ def compare(kinds, cin, cout, kernel, size, height, width, stride, padding, grou
                            reduction, cardinality, layers)
     results = compare_rows(list(kinds), setting)
     rows = [r.to_dict() for r in results]
+    if fmt == "json":  # every setting a row was counted at, so the file says how it was made
+        rows = [{**row, "padding": "same" if setting.padding is None else setting.padding, "groups": setting.groups,
+                 "convention": DEFAULT_CONVENTION} for row in rows]
     footer = "\n".join(filter(None, [_closed_form_footer(rows), *seed_notes(results)]))
     display = [("name", "kind", None), ("output_shape", "output", dims_text), ("params", "params", grouped_int),
                ("params_ratio", "params ratio", _ratio), ("macs", "MACs", grouped_int),
@@ -112,7 +116,7 @@ def _padding(text: str) -> Optional[int]:
     if text == "same":
         return None
     try:
-        return int(text)
+        return int(number_text(text, "--padding"))
     except ValueError:
         raise CostlabError(f"--padding must be 'same' or an integer >= 0, got {text!r}") from None
 
@@ -129,7 +133,7 @@ def _closed_form_footer(rows: list[dict]) -> str:
 def _n_range(text: str) -> list[int]:
     try:
         lo, _, hi = text.partition("..")
-        start, stop = int(lo), int(hi or lo)
+        start, stop = int(number_text(lo, "--n")), int(number_text(hi or lo, "--n"))
     except ValueError:
         raise CostlabError(f"--n must look like 1..64, got {text!r}") from None
     require(1 <= start <= stop, f"--n range {text!r} must have 1 <= start <= stop")
@@ -142,8 +146,8 @@ def _n_range(text: str) -> list[int]:
 @click.option("--kind", type=click.Choice(["dwsep", "conv"]), default="dwsep", show_default=True,
               help="Separable (MnasNet's argument) or standard (VGG's argument) convolutions.")
 @click.option("--n", "n_range", default="1..64", show_default=True, help="Output widths N to scan, START..STOP (or one N).")
-@click.option("--cin", type=int, default=None, help="Input channels M  [default: M = N].")
-@click.option("--size", type=int, default=224, show_default=True, help="Input height and width.")
+@click.option("--cin", type=INT, default=None, help="Input channels M  [default: M = N].")
+@click.option("--size", type=INT, default=224, show_default=True, help="Input height and width.")
 @format_option
 @chart_option(help="Draw the 5x5 / 3x3x2 MAC ratio to FILE.png|.svg.")
 def breakeven(kind, n_range, cin, size, fmt, chart):

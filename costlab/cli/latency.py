@@ -7,7 +7,7 @@ from click.core import ParameterSource
 
 from ..errors import CostlabError
 from ..io.render import emit, grouped_int, humanize
-from .options import chart_option, format_option, output
+from .options import INT, chart_option, format_option, output
 
 
 def _ms(value) -> str:
@@ -23,13 +23,13 @@ def _rho(value) -> str:
 @click.option("--device", default="host", show_default=True,
               help="Device profile: host (calibrated here, cached), a shipped profile (see the error for names) or FILE.toml.")
 @click.option("--measure", is_flag=True, help="Also time every layer with torch eager on this CPU and correlate.")
-@click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads for calibration and timing.")
-@click.option("--batch", type=int, default=1, show_default=True, help="Images per forward pass.")
-@click.option("--resolution", type=int, default=None, help="Input height and width  [default: the model's; 224 for MODULE:CALLABLE].")
+@click.option("--threads", type=INT, default=1, show_default=True, help="torch CPU threads for calibration and timing.")
+@click.option("--batch", type=INT, default=1, show_default=True, help="Images per forward pass.")
+@click.option("--resolution", type=INT, default=None, help="Input height and width  [default: the model's; 224 for MODULE:CALLABLE].")
 @click.option("--input", "input_text", default=None,
               help="MODULE:CALLABLE only: input shape N,C,H,W  [default: BATCH,3,RESOLUTION,RESOLUTION].")
-@click.option("--dtype-bytes", type=int, default=4, show_default=True, help="Bytes per element (fp32 = 4).")
-@click.option("--repeats", type=int, default=15, show_default=True, help="Timed forward passes (median) with --measure.")
+@click.option("--dtype-bytes", type=INT, default=4, show_default=True, help="Bytes per element (fp32 = 4).")
+@click.option("--repeats", type=INT, default=15, show_default=True, help="Timed forward passes (median) with --measure.")
 @click.option("--recalibrate", is_flag=True, help="Measure the host profile again instead of using the cached one.")
 @format_option
 @chart_option(help="Draw the roofline to FILE.png|.svg.")

@@ -7,7 +7,9 @@ from typing import Any, Callable, Optional
 
 import click
 
+from ..core.checks import number_text
 from ..core.conventions import CONVENTIONS, DEFAULT_CONVENTION
+from ..errors import CostlabError
 from ..io.render import FORMATS
 
 
@@ -24,6 +26,24 @@ def chart_option(*names: str, help: str):
     """A chart file option (--chart by default): .png or .svg in a writable folder, checked while parsing."""
     return click.option(*(names or ("--chart",)), type=click.Path(dir_okay=False), default=None,
                         callback=_chart_path, help=help)
+
+
+class _AsciiNumber(click.ParamType):
+    """click's INT or FLOAT, refusing digits outside ASCII (which int() and float() would read)."""
+
+    def __init__(self, base: click.ParamType) -> None:
+        self.base, self.name = base, base.name
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str):
+            try:
+                number_text(value, f"--{param.name}" if param is not None else "the value")
+            except CostlabError as exc:
+                self.fail(str(exc), param, ctx)
+        return self.base.convert(value, param, ctx)
+
+
+INT, FLOAT = _AsciiNumber(click.INT), _AsciiNumber(click.FLOAT)
 
 
 format_option = click.option(

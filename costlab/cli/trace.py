@@ -9,7 +9,7 @@ import click
 from ..core.conventions import CONVENTIONS
 from ..io.render import counts_text, dims_text, emit, grouped_int, humanize, to_json
 from ..extras import require
-from .options import format_option
+from .options import INT, format_option
 
 TRACER_HELP = ("fvcore: FlopCountAnalysis vs the 'fvcore' convention; torch: FlopCounterMode/2 vs 'paper'; "
                "ptflops, thop: those tools' own hooks vs the conventions of the same names.")
@@ -42,7 +42,7 @@ LAYER_DISPLAY = [
 @click.argument("name", metavar="NAME|all")
 @click.option("--tracer", type=click.Choice(["fvcore", "torch", "ptflops", "thop"]), default="fvcore", show_default=True,
               help=TRACER_HELP)
-@click.option("--resolution", type=int, default=None, help="Input size  [default: each model's native resolution].")
+@click.option("--resolution", type=INT, default=None, help="Input size  [default: each model's native resolution].")
 @click.option("--source", type=click.Choice(["torchvision", "timm", "costlab"]), default=None,
               help="Trace torchvision's model (weights=None), timm's (pretrained=False: MixNet, Xception) or costlab's "
                    "own builder  [default: torchvision's or timm's where it has the model, costlab's for the others "

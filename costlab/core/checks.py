@@ -18,6 +18,8 @@ MAX_KERNEL = 1024  # kernel size, stride, padding
 MAX_REPEATS = 1000  # stacked convs of a KIND, blocks of one stage (after any depth multiplier)
 MAX_MULTIPLIER = 64  # alpha, rho, depth, width_mult, depth_mult, expansion ratios
 MAX_BATCH = 1_000_000
+MAX_ROWS = 100_000  # ops (table rows) of one network: the largest built-in has ~2,600; past this a walk takes minutes
+MAX_FILE_BYTES = 1 << 20  # a TOML file (architecture, budgets, device): read whole, so bounded before reading
 
 
 def is_int(value: Any) -> bool:
@@ -56,3 +58,11 @@ def positive_number(value: Any, what: str, limit: float | None = None) -> float:
 def multiplier(value: Any, what: str) -> float:
     """A width, resolution, depth or expansion multiplier: finite, > 0 and at most MAX_MULTIPLIER."""
     return positive_number(value, what, MAX_MULTIPLIER)
+
+
+def number_text(text: str, what: str) -> str:
+    """text, refused unless it is ASCII: Python's int() and float() read full-width and Arabic-Indic digits ('１２'),
+    which a command line or a file only holds by mistake."""
+    if not text.isascii():
+        raise CostlabError(f"{what} must be written in ASCII digits, got {text!r}")
+    return text

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Protocol, TypeVar, Union
 
 from ..errors import CostlabError, require
+from .checks import MAX_CHANNELS, MAX_ROWS
 from .conventions import Convention, get_convention
 from .cost import Cost, Priced
 from .ops import Add, AnyOp, Concat, Mul, Split
@@ -245,6 +246,41 @@ class ShapeError(CostlabError):
         self.path, self.detail = path, detail
 
 
+class SizeError(CostlabError):
+    """A network past a size limit however large its input: too many ops, or a layer wider than MAX_CHANNELS. Not a
+    ShapeError, so searching for the smallest input the network takes does not mistake it for an input too small."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(f"{path}: {detail}" if path else detail)
+        self.path, self.detail = path, detail
+
+
+def op_count(node: Node, seen: Optional[dict] = None) -> int:
+    """The rows a walk of node gives, counted without walking: nodes reused by repeated blocks are counted once each
+    (memoised by identity), so this is quick even where the walk would take minutes."""
+    seen = {} if seen is None else seen
+    if id(node) in seen:
+        return seen[id(node)][1]
+    if isinstance(node, Layer):
+        n = 1
+    elif isinstance(node, Identity):
+        n = 0
+    elif isinstance(node, Cell):
+        n = sum(1 if w.node is None else op_count(w.node, seen) for w in node.wires)
+    else:
+        n = sum(op_count(c, seen) for c in node.children) + (not isinstance(node, Seq))  # the add or mul
+        if isinstance(node, Residual) and node.shortcut is not None:
+            n += op_count(node.shortcut, seen)
+    seen[id(node)] = (node, n)  # the node kept alive, so its id is not reused while counting
+    return n
+
+
+def check_op_count(ops: int, path: str = "") -> None:
+    """A SizeError past MAX_ROWS ops (path: where the count went past it)."""
+    if ops > MAX_ROWS:
+        raise SizeError(path, f"{ops:,} layers, more than the {MAX_ROWS:,} a network may have")
+
+
 def layer_type(op: AnyOp, in_se: bool) -> str:
     """A row's type: the op's kind, except that convs and linears inside a squeeze-excitation gate are 'se'."""
     return "se" if in_se and op.kind in ("pointwise", "conv", "linear") else op.kind
@@ -287,6 +323,8 @@ class _Shapes:
             raise ShapeError(path, detail) from None
         parts = y if isinstance(y, tuple) else None  # a split: one row, several output tensors (views)
         out_shape = shapes[0] if parts else y
+        if out_shape.c > MAX_CHANNELS and op.kind != "flatten":  # a flattened map is features, not channels
+            raise SizeError(path, f"{out_shape.c:,} channels, more than the {MAX_CHANNELS:,} a layer may have")
         cost = op.cost(tuple(s.batched() for s in shapes), out_shape.batched(), self.convention)
         out = self._tensors + 1
         self._tensors += 1 + (len(parts) if parts else 0)
@@ -300,6 +338,7 @@ class _Shapes:
 def walk(node: Node, x: "Shape | tuple[Shape, ...]", convention: "str | Convention" = "paper") -> tuple[list[Row], Shape]:
     """Every op of node fed one sample of shape x (a tuple of shapes for a cell with several inputs), in execution
     order, as Rows; and the output shape. Tensors are numbered from 0 (the first input) up."""
+    check_op_count(op_count(node))
     rows: list[Row] = []
     shapes = x if isinstance(x, tuple) else (x,)
     ev = _Shapes(rows, get_convention(convention), counter=[len(shapes) - 1])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence, Union
 
 from ..errors import CostlabError, require
@@ -20,6 +20,7 @@ class Shape:
     c: int
     h: int = 1
     w: int = 1
+    flat: bool = field(default=False, compare=False)  # a (N, F) tensor after a flatten or linear: F features
 
     @property
     def numel(self) -> int:
@@ -42,6 +43,12 @@ class Shape:
 
     def __str__(self) -> str:
         return "x".join(map(str, self.dims))
+
+    @property
+    def readable(self) -> str:
+        """As a table shows it: 'CxHxW', or 'F' for a flat (N, F) tensor, never a 4-D shape it is not. (str() keeps
+        CxHxW everywhere, so CSV and the committed reports read one form.)"""
+        return str(self.c) if self.flat else str(self)
 
 
 def shape_of(dims: Sequence[int]) -> Shape:
@@ -91,7 +98,7 @@ def parse_input_shape(value: Any, what: str = "input", rank: int | None = None) 
     example = "1,3,224,224"
     if isinstance(value, str):
         parts = [p.strip() for p in re.split(r"[,x]", value.strip())]
-        if not all(p.isdigit() for p in parts):
+        if not all(p.isascii() and p.isdigit() for p in parts):  # int() would read '２２４'
             raise CostlabError(f"{what}: cannot parse {value!r}; expected positive integers, batch first, like {example}")
         items: Sequence[Any] = [int(p) for p in parts]
     elif isinstance(value, (list, tuple)):

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
+from ..core.checks import MAX_FILE_BYTES
 from ..errors import CostlabError
 
 try:
@@ -28,7 +29,12 @@ def read_text(path: str | os.PathLike, what: str) -> str:
     if p.is_dir():
         raise CostlabError(f"{what} {str(p)!r} is a directory, not a TOML file")
     try:
-        return p.read_text(encoding="utf-8-sig")  # a byte-order mark some editors write is not TOML
+        with p.open("rb") as f:  # read at most one byte past the limit: a FIFO or /dev/zero has no size to check first
+            data = f.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise CostlabError(f"{what} {str(p)!r} is larger than {MAX_FILE_BYTES:,} bytes; no TOML file "
+                               f"costlab reads needs to be")
+        return data.decode("utf-8-sig")  # a byte-order mark some editors write is not TOML
     except FileNotFoundError:
         raise CostlabError(f"{what} {str(p)!r} not found") from None
     except UnicodeDecodeError as exc:

@@ -11,7 +11,7 @@ from ..core.analyze import analyze
 from ..core.checks import (MAX_CHANNELS, MAX_KERNEL, MAX_MULTIPLIER, MAX_REPEATS, MAX_SIZE, multiplier,
                            nonnegative_int, positive_int)
 from ..core.cost import flops_of
-from ..core.graph import Node, Seq
+from ..core.graph import Node, Seq, SizeError
 from ..core.shapes import Shape
 from ..errors import CostlabError, require
 from .blocks import bottleneck, conv, fused_mbconv, mbconv, stacked_convs
@@ -174,6 +174,10 @@ def check_options_apply(kinds: list[str], given: dict[str, object]) -> None:
             users = [k.text for k in parsed if k.base in OPTION_KINDS[option]]
         if not users:
             raise CostlabError(f"{option} {value} applies to none of the KINDs {' '.join(kinds)}")
+        others = [k.text for k in parsed if k.text not in users]
+        if option == "--padding" and others:  # they keep their own padding: outputs of different sizes side by side
+            raise CostlabError(f"--padding {value} applies to {' '.join(users)} but not to {' '.join(others)}, which "
+                               f"keep their own padding; compare them in separate runs")
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,17 @@ class Compared:
         return out
 
 
+def _analyzed(kind: Kind, setting: Setting, shape: Shape):
+    """analyze the KIND, a layer grown past a size limit told with the options it grew from."""
+    try:
+        return analyze(kind_graph(kind, setting), shape if kind.inputs == 1 else (shape,) * kind.inputs,
+                       name=kind.text)
+    except SizeError as exc:
+        seed = options_of(kind.base, setting) if kind.base in SEED_KINDS else {}
+        grown = ", ".join([f"--cin {setting.cin}", f"--cout {setting.cout}"] + [f"{o} {v}" for o, v in seed.items()])
+        raise CostlabError(f"{kind.text}: {exc} (from {grown})") from None
+
+
 def compare(kinds: list[str], setting: Setting) -> list[Compared]:
     """One result per KIND (as typed): params, macs, flops, output shape and ratios to the first KIND."""
     require(len(kinds) >= 1, "give at least one KIND")
@@ -226,8 +241,7 @@ def compare(kinds: list[str], setting: Setting) -> list[Compared]:
             raise CostlabError(f"--padding same with the even kernel of {kind.text} ({k}x{k}) needs --stride 1, as "
                                f"PyTorch's padding='same' does; give --padding P")
     shape = Shape(setting.cin, setting.height, setting.width)
-    results = [analyze(kind_graph(kind, setting), shape if kind.inputs == 1 else (shape,) * kind.inputs,
-                       name=kind.text) for kind in parsed]
+    results = [_analyzed(kind, setting, shape) for kind in parsed]
     first = results[0]
     out = []
     for kind, result in zip(parsed, results):

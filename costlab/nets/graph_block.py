@@ -207,8 +207,10 @@ class GraphBlock:
             spec = OPS[n.op]
             try:
                 made, channels[n.name] = spec.build(n.name, inputs, values)
-            except NodeError as exc:
-                raise self.fail(str(exc), exc.key, n) from None
+            except NodeError as exc:  # a value an expression gave is told with the expression
+                written = dict(n.keys).get(exc.key)
+                told = f" ({exc.key} = {written!r})" if isinstance(written, str) and exc.key not in TEXT_KEYS else ""
+                raise self.fail(f"{exc}{told}", exc.key, n) from None
             except CostlabError as exc:
                 raise self.fail(str(exc), None, n) from None
             wires.append(Wire(n.name, n.inputs, op=made) if spec.join else Wire(n.name, n.inputs, node=made))
@@ -224,15 +226,15 @@ class GraphBlock:
         except expr.ExprError as exc:
             raise self.fail(str(exc), key, n) from None
 
-    def stride(self, stage_stride: int) -> int:
+    def stride(self, env: dict[str, Any]) -> int:
         """How much the block divides its first input's size: the strides along its paths from that input (the
-        largest product, a two-input block's second input counted as already reduced)."""
+        largest product, a two-input block's second input counted as already reduced). A stride written as an
+        expression is evaluated on the stage's values env, as the build does."""
         factor: dict[str, Optional[int]] = {self.inputs[0]: 1}
         for n in self.order:
             known = [factor.get(s.partition(":")[0]) for s in n.inputs]
             known = [f for f in known if f is not None]
-            stride = n.values.get("stride", 1) if n.op in WINDOWED else 1
-            own = stage_stride if stride == "stride" else stride
+            own = self._evaluate(n, "stride", n.values.get("stride", 1), env) if n.op in WINDOWED else 1
             factor[n.name] = max(known) * own if known else None
         return factor[self.output] or 1
 
@@ -240,11 +242,11 @@ class GraphBlock:
         """The block as a stage kind: it takes repeats and the stage keys its nodes read."""
         keys = ("repeats",) + tuple(k for k in STAGE_NAMES if k in self.reads)
         return StageKind(keys, self._stage, self._stage_stride, has_channels="channels" in self.reads,
-                         inputs=len(self.inputs), name=self.name)
+                         inputs=len(self.inputs), name=self.name, deepens=self.deepens)
 
     def _stage_stride(self, stage) -> int:
-        first = self.stride(stage.stride)
-        return first * self.stride(1) ** (stage.repeats - 1)
+        env = {**_stage_values(stage, stage.channels, stage.widths), "cin": None, "cin_prev": None}
+        return self.stride({**env, "stride": stage.stride}) * self.stride({**env, "stride": 1}) ** (stage.repeats - 1)
 
     def _stage(self, ctx: StageContext) -> tuple:
         """repeats blocks, the first taking the stage's stride; identical blocks (same input channels, stride 1) are
@@ -255,11 +257,10 @@ class GraphBlock:
         if widths and min(widths) < 1:
             raise StageError(f"width {ctx.width:g} leaves a branch with no channels (widths {list(s.widths)} become "
                              f"{list(widths)})", "widths")
-        env = {"channels": ctx.cout if s.channels is not None else None, "widths": widths or None,
-               "expand": Fraction(repr(float(s.expand))), "kernel": s.kernel}
+        env = _stage_values(s, ctx.cout if s.channels is not None else None, widths)
         built: dict[tuple, tuple[Cell, int]] = {}
         blocks, current, previous = [], ("x", ctx.cin), ("x_prev", ctx.cin_prev)
-        for j in range(block_count(ctx) if self.deepens else s.repeats):
+        for j in range(block_count(ctx)):
             stride = s.stride if j == 0 else 1
             cins = (current[1], previous[1]) if len(self.inputs) == 2 else (current[1],)
             key = (*cins, stride)
@@ -280,6 +281,12 @@ class GraphBlock:
             return Seq(f"stage{ctx.index}", tuple(w.node for w in blocks)), current[1]
         stage = Cell(f"stage{ctx.index}", ("x", "x_prev"), tuple(blocks), (current[0], previous[0]))
         return stage, current[1], previous[1]
+
+
+def _stage_values(stage, channels: Optional[int], widths: tuple[int, ...]) -> dict[str, Any]:
+    """The names a node's expressions read from its stage (stride aside: the first block's differs)."""
+    return {"channels": channels, "widths": widths or None, "expand": Fraction(repr(float(stage.expand))),
+            "kernel": stage.kernel}
 
 
 def _names_read(n: GraphNode) -> set[str]:

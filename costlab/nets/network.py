@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..core.graph import Cell, Layer, Node, Seq, Wire
+from ..core.graph import Cell, Layer, Node, Seq, Wire, check_op_count, op_count
 from ..core.ops import Activation, AdaptiveAvgPool2d, BatchNorm2d, Flatten, Linear, MaxPool2d, SpatialMean
 from ..errors import CostlabError
 from .blocks import conv, conv_bn_act
@@ -53,6 +53,7 @@ def build_graph(arch: Arch, alpha: Optional[float] = None) -> Seq:
         ]
         parts.append(Seq("stem", tuple(p for p in stem if p is not None)))
         cin_prev, cin, cin_table = cin, stem_c, arch.stem.channels
+    ops, seen = 0, {}
     for i, stage in enumerate(arch.stages, 1):
         where = f"stage{i} (stages[{i - 1}])"
         kind = stage_kind(stage.block)
@@ -66,6 +67,8 @@ def build_graph(arch: Arch, alpha: Optional[float] = None) -> Seq:
             raise ArchError(f"{where}: {detail}", table or "stages", index if table else i - 1,
                             getattr(exc, "key", None), detail) from None
         node, cin, cin_prev = built if kind.inputs == 2 else (*built, cin)
+        ops += op_count(node, seen)
+        check_op_count(ops, node.name)  # stop building here: stages of 1,000 blocks each could go on for minutes
         parts.append(node)
         cin_table = stage.channels or cin_table
         if kind.inputs == 2:

@@ -6,6 +6,7 @@ No torch here: the analytic path must answer in well under a second.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -15,12 +16,13 @@ from ..core.analyze import Analysis, analyze
 from ..core.checks import MAX_BATCH, MAX_SIZE, multiplier, positive_int
 from ..core.conventions import DEFAULT_CONVENTION
 from ..core.cost import flops_of
-from ..core.graph import Node
+from ..core.graph import Node, SizeError
 from ..core.shapes import Shape
 from ..errors import CostlabError, require
 from .model import Arch
 from .network import build_graph, width_of
 from .scaling import WIDTH_RULES, choice, scale_size_round
+from .stages import stage_kind
 from .tables import ARCHS, TIMM_NAMES, TORCHVISION_NAMES
 
 __all__ = ["ARCHS", "TORCHVISION_NAMES", "TIMM_NAMES", "is_module_spec", "ArchInfo", "SweepPoint", "list_archs",
@@ -167,13 +169,16 @@ def too_small(arch: Arch, node: Node, size: int, source: str, why: str) -> Costl
 
 
 def analyze_at(arch: Arch, node: Node, size: int, convention: str, batch: int, alpha: Optional[float],
-               source: str = "") -> Analysis:
+               source: str = "", depth: Optional[float] = None) -> Analysis:
     """analyze node at a square input, a shape error below the native resolution told as the input being too small
-    (a kernel larger than what is left of the input), with the smallest input the network takes."""
+    (a kernel larger than what is left of the input), with the smallest input the network takes; a size past a
+    limit told with the options that drove it (alpha and depth as given)."""
     from ..core.graph import ShapeError
 
     try:
         return analyze(node, Shape(arch.in_channels, size, size), convention, arch.name, batch, alpha)
+    except SizeError as exc:
+        raise explain_size(arch, exc, alpha, depth) from None
     except ShapeError as exc:
         if size >= arch.resolution:
             raise
@@ -207,11 +212,41 @@ def arch_graph(name_or_toml_path: ArchLike, alpha: Optional[float] = None, resol
     if alpha is not None:
         multiplier(alpha, "alpha")
     if depth is not None:
-        arch = replace(arch, depth_mult=multiplier(arch.depth_mult * multiplier(depth, "depth"), "depth x depth_mult"))
+        product = arch.depth_mult * multiplier(depth, "depth")
+        multiplier(product, f"--depth {depth:g} x {arch.name}'s own depth multiplier {arch.depth_mult:g}")
+        arch = replace(arch, depth_mult=product)
     size = resolve_resolution(arch, resolution, rho)
-    node = build_graph(arch, alpha)
+    try:
+        node = build_graph(arch, alpha)
+    except SizeError as exc:
+        raise explain_size(arch, exc, alpha, depth) from None
     return Built(node, Shape(arch.in_channels, size, size), arch, 1.0 if alpha is None else alpha,
                  width_of(arch, alpha))
+
+
+# the stage keys a width or a layer count grows from, as a TOML file names them
+_GROWING_KEYS = ("channels", "expand", "expanded", "widths", "repeats")
+
+
+def explain_size(arch: Arch, exc: SizeError, alpha: Optional[float] = None, depth: Optional[float] = None) -> SizeError:
+    """exc told with what drove the size there: the options given (--alpha, --depth), the variant's own multipliers
+    and the keys of the stage it happened in (a dense block's repeats x growth, an expansion ratio...)."""
+    drivers = [f"--alpha {alpha:g}"] if alpha is not None and alpha != 1 else []
+    drivers += [f"width_mult {arch.width_mult:g}"] if arch.width_mult != 1 else []
+    drivers += [f"--depth {depth:g}"] if depth is not None and depth != 1 else []
+    stage = re.match(r"stage(\d+)\b", exc.path)
+    if stage and int(stage.group(1)) <= len(arch.stages):
+        row = arch.stages[int(stage.group(1)) - 1]
+        keys = stage_kind(row.block).keys
+        given = [f"{key} {_text(getattr(row, key))}" for key in _GROWING_KEYS
+                 if key in keys and getattr(row, key) not in (None, (), 1, 1.0)]
+        drivers += [f"stage{stage.group(1)}'s " + ", ".join(given)] if given else []
+    grown = f" (from {', '.join(drivers)})" if drivers else ""
+    return SizeError(exc.path, f"{exc.detail}{grown}")
+
+
+def _text(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
 def _rho_source(arch: Arch, rho: Optional[float]) -> str:
@@ -225,7 +260,7 @@ def analyze_arch(name_or_toml_path: ArchLike, alpha: Optional[float] = None, res
     positive_int(batch, "batch", MAX_BATCH)
     built = arch_graph(name_or_toml_path, alpha, resolution, rho, depth, width_rule)
     analysis = analyze_at(built.arch, built.node, built.input_shape.h, convention, batch, built.alpha,
-                          _rho_source(built.arch, rho))
+                          _rho_source(built.arch, rho), depth)
     return replace(analysis, width_rule=built.arch.rules.width_rule, depth=depth)
 
 

@@ -52,6 +52,14 @@ SCHEMAS: dict[str, dict[str, str]] = {
               "se_pool": STR, "width_rule": STR, "stem_kept_below": FLOAT},
 }
 REQUIRED = {"stem": ("channels",), "stages": ("block",), "head": (), "classifier": (), "rules": ()}
+# keys that cannot go together in one table: the second would be silently ignored, so either is refused with both named
+EXCLUSIVE = {
+    "stages": (("expand", "expanded", "expanded gives the expanded width itself"),),
+    "head": (("channels", "per_input", "a head is channels wide or per_input x its input"),
+             ("per_input", "scale", "scale applies to channels, not to per_input")),
+    "classifier": (("hidden_scale", None, "hidden_scale applies to hidden layers"),
+                   ("hidden_act", None, "hidden_act applies to hidden layers")),
+}
 
 
 class _Ctx:
@@ -83,6 +91,9 @@ def load_arch(path: str | Path) -> Arch:
 
 
 def _arch(data: dict, ctx: _Ctx) -> Arch:
+    if "budget" in data and "stages" not in data:
+        raise ctx.error(f"this is a budget file ([[budget]] tables), not an architecture: use costlab check "
+                        f"{ctx.path}", key="budget")
     for key, value in data.items():
         if key not in TOP:
             raise ctx.error(f"unknown key; known: {', '.join(TOP)}", key=key)
@@ -148,17 +159,33 @@ def _fields(table: dict, name: str, index: Optional[int], ctx: _Ctx) -> dict:
     return out
 
 
+def _check_exclusive(fields: dict, name: str, index: Optional[int], ctx: _Ctx) -> None:
+    """Refuse a pair of EXCLUSIVE keys given together (a None partner: the key needs 'hidden', or fc = false with
+    classes), at the line of the key written second."""
+    pairs = EXCLUSIVE.get(name, ())
+    if name == "classifier" and fields.get("fc") is False:
+        pairs += (("classes", "fc", "fc = false ends the network with the pool, so it has no classes"),)
+    for a, b, why in pairs:
+        if b is None and a in fields and not fields.get("hidden"):
+            raise ctx.error(f"{a} without hidden: {why}, and there are none", name, index, a)
+        if b is not None and a in fields and b in fields:
+            later = max((a, b), key=lambda k: ctx.line_of(name, index, k) or 0)
+            raise ctx.error(f"{a} and {b} cannot go together: {why}", name, index, later)
+
+
 def _make(cls, name: str, index: Optional[int], table: dict, ctx: _Ctx, blocks: Optional[dict] = None):
     fields = _fields(table, name, index, ctx)
     if cls is Stage:
         fields = resolve(fields, blocks or {}, ctx, index)
         _check_keys_apply(fields, index, ctx)
     try:
-        return cls(**fields)
+        made = cls(**fields)
     except ArchError as exc:
         raise ctx.error(exc.detail, name, index, exc.key) from None
     except CostlabError as exc:
         raise ctx.error(str(exc), name, index) from None
+    _check_exclusive(fields, name, index, ctx)  # after each value's own check, which names its limit
+    return made
 
 
 def _check_keys_apply(fields: dict, index: Optional[int], ctx: _Ctx) -> None:
@@ -193,27 +220,36 @@ def _check_type(value: Any, kind: str, ctx: _Ctx, table: str, index: Optional[in
 def _check_shapes(arch: Arch, ctx: _Ctx) -> None:
     """Build and walk the network once at its native resolution, so impossible shapes fail at load time, naming the
     key (and line) that causes them."""
-    from ..core.graph import ShapeError, walk
-    from .registry import arch_graph
+    from ..core.graph import ShapeError, SizeError, walk
+    from .registry import arch_graph, explain_size
 
     try:
         built = arch_graph(arch)
         node, x = built.node, built.input_shape
+    except SizeError as exc:  # told by arch_graph with what drove the size
+        raise _stage_error(ctx, exc) from None
     except ArchError as exc:
         raise ctx.error(f"impossible shape: {exc.detail}", exc.table, exc.index, exc.key) from None
     except CostlabError as exc:
         raise ctx.error(f"impossible shape: {exc}") from None
     try:
         walk(node, x, "paper")
+    except SizeError as exc:
+        raise _stage_error(ctx, explain_size(arch, exc)) from None
     except ShapeError as exc:  # name the table the failing layer comes from (a graph block's node: its own table)
         exc = _with_smallest(arch, node, exc)
         in_block = shape_error(arch, exc, ctx)
         if in_block:
             raise in_block from None
-        part = exc.path.split(".")[0]
-        stage = re.fullmatch(r"stage(\d+)", part)
-        table, index = ("stages", int(stage.group(1)) - 1) if stage else (part, None)
-        raise ctx.error(f"impossible shape: {exc}", table, index) from None
+        raise _stage_error(ctx, exc, "impossible shape: ") from None
+
+
+def _stage_error(ctx: _Ctx, exc, prefix: str = "") -> CostlabError:
+    """exc (a ShapeError or SizeError) at the line of the table its path starts in (a stage's [[stages]] header)."""
+    part = exc.path.split(".")[0]
+    stage = re.fullmatch(r"stage(\d+)", part)
+    table, index = ("stages", int(stage.group(1)) - 1) if stage else (part, None)
+    return ctx.error(f"{prefix}{exc}", table, index)
 
 
 def _with_smallest(arch: Arch, node, exc):

@@ -68,6 +68,7 @@ class StageKind:
     mixed_kernel: bool = False  # takes a list of kernels (a mixed depthwise conv)
     inputs: int = 1
     name: str = ""
+    deepens: bool = True  # a depth multiplier repeats its blocks; False: a plain layer kept as the table has it
 
     def __str__(self) -> str:
         return self.name or "<unnamed block kind>"
@@ -95,11 +96,14 @@ def stage_kind(name: "str | StageKind") -> Optional[StageKind]:
 
 
 def block_count(ctx: StageContext) -> int:
-    """Blocks in the stage: ceil(repeats x depth multiplier) (EfficientNet's rule), at most MAX_REPEATS."""
+    """Blocks in the stage: ceil(repeats x depth multiplier) (EfficientNet's rule), at most MAX_REPEATS. A kind that
+    does not deepen keeps its repeats: torchvision's depth_mult scales the MBConv stages, never a stem-like conv."""
+    if not stage_kind(ctx.stage.block).deepens:
+        return ctx.stage.repeats
     repeats = round_repeats(ctx.stage.repeats, ctx.depth_mult)
     if repeats > MAX_REPEATS:
-        raise StageError(f"{ctx.stage.repeats} repeats x depth {ctx.depth_mult:g} gives {repeats:,} blocks; at "
-                         f"most {MAX_REPEATS:,} per stage", "repeats")
+        raise StageError(f"{ctx.stage.repeats} repeats x depth multiplier {ctx.depth_mult:g} (--depth x the "
+                         f"network's depth_mult) gives {repeats:,} blocks; at most {MAX_REPEATS:,} per stage", "repeats")
     return repeats
 
 
@@ -194,7 +198,7 @@ def _pool(ctx: StageContext) -> tuple[Node, int]:
 
 for _name, _kind in {
     "dwsep": StageKind(COMMON, repeated(_dwsep)),
-    "conv": StageKind(COMMON + ("padding", "bias", "bn", "functional"), repeated(_conv)),
+    "conv": StageKind(COMMON + ("padding", "bias", "bn", "functional"), repeated(_conv), deepens=False),
     "mbconv": StageKind(COMMON + ("expand", "expanded", "se", "expand_groups", "project_groups"), repeated(_mbconv),
                         mixed_kernel=True),
     "fused_mbconv": StageKind(COMMON + ("expand", "expanded", "se"), repeated(_mbconv)),

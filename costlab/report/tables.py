@@ -48,7 +48,8 @@ def stage_blocks(arch: Arch) -> dict[str, str]:
         text = stage.block
         if "kernel" in kind.keys:
             text += f" {stage.kernel}x{stage.kernel}"
-        blocks = round_repeats(stage.repeats, arch.depth_mult) if "repeats" in kind.keys else 1
+        blocks = stage.repeats if not kind.deepens else round_repeats(stage.repeats, arch.depth_mult)
+        blocks = blocks if "repeats" in kind.keys else 1
         if blocks > 1:
             text += f" x{blocks}"
         if "groups" in kind.keys and stage.groups > 1:

@@ -26,7 +26,7 @@ class Linear(Op):
     def out_shape(self, x: Shape) -> Shape:
         """fout x 1 x 1 from a vector of fin = C*H*W features."""
         require(x.numel == self.fin, f"linear expects {self.fin} input features, got {x.numel}")
-        return Shape(self.fout)
+        return Shape(self.fout, flat=True)
 
     def cost(self, ins: Sequence[Dims], out: Dims, convention: "str | Convention") -> Cost:
         """formulas.linear: fin * fout MACs per row, rows = input elements / fin."""

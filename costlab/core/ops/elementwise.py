@@ -46,8 +46,8 @@ class Flatten(Op):
     key: ClassVar[str] = "flatten"
 
     def out_shape(self, x: Shape) -> Shape:
-        """C*H*W x 1 x 1."""
-        return Shape(x.numel)
+        """C*H*W features."""
+        return Shape(x.numel, flat=True)
 
     def traffic(self, ins: Sequence[Dims], out: Dims) -> Traffic:
         """traffic.view: a reshape moves nothing."""

@@ -38,8 +38,8 @@ class SpatialMean(Op):
     key: ClassVar[str] = "mean"
 
     def out_shape(self, x: Shape) -> Shape:
-        """C x 1 x 1."""
-        return Shape(x.c)
+        """C x 1 x 1 (keepdim), or C features."""
+        return Shape(x.c, flat=not self.keepdim)
 
 
 def pool_output_size(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> int:

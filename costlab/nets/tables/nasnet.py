@@ -45,14 +45,16 @@ def separables(name: str, source: str, kernel: int, stride: int = 1) -> tuple[Gr
 
 def factorized_reduction(source: str) -> tuple[GraphNode, ...]:
     """The path that halves x_prev to F channels: ReLU; path 1 a 1x1 stride-2 average pool and a 1x1 conv to F // 2;
-    path 2 the same after a one-pixel shift; concatenated, BN. cin * 2 * (F // 2) + 2 * 2 * (F // 2) params."""
+    path 2 the same after a one-pixel shift, to the other F - F // 2; concatenated, BN: cin x F + 2F params. timm
+    gives both paths F // 2, the same for every F of its nets (all even); an odd F, as --alpha's int(F x alpha) gives,
+    would concatenate to F - 1 there and fail the cell's sums."""
     pool = dict(kernel=1, stride=2, padding=0, count_include_pad=False)
     return (node("act", "act", source, act="relu"),
             node("path_1_pool", "avgpool", "act", **pool),
             node("path_1_conv", "conv", "path_1_pool", channels="channels // 2", kernel=1),
             node("path_2_pad", "pad", "act", pad=(-1, 1, -1, 1)),
             node("path_2_pool", "avgpool", "path_2_pad", **pool),
-            node("path_2_conv", "conv", "path_2_pool", channels="channels // 2", kernel=1),
+            node("path_2_conv", "conv", "path_2_pool", channels="channels - channels // 2", kernel=1),
             node("path_cat", "concat", "path_1_conv", "path_2_conv"),
             node("final_path_bn", "bn", "path_cat"))
 

@@ -58,7 +58,7 @@ def _classifier_conv(ctx: StageContext) -> tuple[Node, int]:
 
 
 register("fire", StageKind(("widths", "repeats", "act"), _fire_stage, has_channels=False))
-register("classifier_conv", StageKind(STAGE_KINDS["conv"].keys, _classifier_conv))
+register("classifier_conv", StageKind(STAGE_KINDS["conv"].keys, _classifier_conv, deepens=False))
 
 POOL = Stage("maxpool", kernel=3, stride=2, ceil=True)
 # the final conv's 1000 outputs are the classes; global average pooling follows in the classifier
