@@ -166,6 +166,33 @@ def _group_functional(rows: list[LayerCheck], checks: list[LayerCheck], trace: T
     return groups
 
 
+def _settle(groups: dict[str, list[LayerCheck]], own: dict[str, int]) -> None:
+    """Move a functional row up to an enclosing container where the sibling rule placed it in one whose traced MACs
+    it overshoots, and the enclosing one is short by at least the row's MACs: the op ran in the enclosing forward,
+    before (or after) the modules of its analytic block. Inception-v3's blocks call F.avg_pool2d in their own forward
+    and hand the result to branch_pool, a BasicConv2d whose forward runs only the conv, its BatchNorm and F.relu;
+    the sibling rule puts the pool in branch_pool. A row that fills the surplus exactly moves first."""
+    def surplus(owner: str) -> int:  # analytic - traced: > 0 where the rows ask more than the tracer charged
+        return sum(c.analytic_macs for c in groups.get(owner, [])) - own.get(owner, 0)
+
+    for owner in list(groups):
+        rows = sorted(groups[owner], key=lambda c: c.analytic_macs != surplus(owner))  # stable: the exact fit first
+        for row in rows:
+            excess = surplus(owner)
+            if excess <= 0:
+                break
+            if not 0 < row.analytic_macs <= excess:
+                continue
+            up = next((a for a in reversed(_prefixes(owner)[:-1]) if a in own and -surplus(a) >= row.analytic_macs),
+                      None)
+            if up is not None:
+                groups[owner].remove(row)
+                groups.setdefault(up, []).append(row)
+                row.traced_name = up or "(root)"
+        if not groups[owner]:
+            del groups[owner]
+
+
 def _prefixes(name: str) -> list[str]:
     """'a.b' -> ['', 'a', 'a.b']."""
     parts = name.split(".") if name else []
@@ -224,6 +251,7 @@ def align(analysis: Analysis, trace: Trace, check_names: bool = False) -> list[L
     # ops in a container's own forward: each functional row goes to the nearest traced container with
     # MACs of its own (the root otherwise); the owner's MACs go on its first functional row
     functional = _group_functional(functional_rows, checks, trace, check_names, own)
+    _settle(functional, own)
     for owner, macs in own.items():
         if owner not in functional:
             checks.append(LayerCheck("", "", owner or "(root)", "(functional)", 0, macs, 0, 0,

@@ -42,7 +42,7 @@ RULED_ATEN = frozenset("""
     addcmul addcdiv where masked_fill eq ne lt le gt ge logical_and logical_or logical_xor logical_not bitwise_and
     bitwise_or bitwise_xor bitwise_not
     sum mean prod amax amin max min argmax argmin var std var_mean std_mean norm linalg_vector_norm logsumexp
-    softmax _softmax log_softmax _log_softmax cumsum cumprod any all count_nonzero
+    softmax _softmax _safe_softmax log_softmax _log_softmax cumsum cumprod any all count_nonzero
     embedding index index_select gather scatter scatter_add index_put index_add masked_select masked_scatter roll flip
     repeat tile repeat_interleave pixel_shuffle pixel_unshuffle channel_shuffle native_channel_shuffle pad
     reflection_pad1d reflection_pad2d reflection_pad3d replication_pad1d replication_pad2d replication_pad3d
