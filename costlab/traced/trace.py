@@ -111,6 +111,7 @@ class TracedLayer:
     macs: int = 0
     functional: bool = False
     op: Optional[ops.AnyOp] = None  # the costlab op this call computes (traced.bridge), when it is one costlab knows
+    subclass: bool = False  # its module's op comes from a base class (bridge.is_subclass): by-class tools miss it
 
 
 @dataclass
