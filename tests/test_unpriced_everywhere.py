@@ -6,7 +6,6 @@ Every MAC count asserted is the tools' own, run live here (FlopCounterMode / 2, 
 written out in the test.
 """
 
-import importlib
 import json
 import textwrap
 
@@ -15,68 +14,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from conftest import flop_counter_macs, fvcore_total, tool_counts  # noqa: E402
-
-# a 3x3 conv 3 -> 4 with bias on 1x3x8x8: 6x6 outputs, 3*4*9*36 = 3,888 MACs
-CONV = 3 * 4 * 9 * 36
-
-MODELS = '''
-import numpy as np
-import torch
-from torch import nn
-
-
-class NumpySort(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return torch.from_numpy(np.sort(x.detach().cpu().numpy(), axis=-1))
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad
-
-
-class Net(nn.Module):
-    def __init__(self, tail):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 4, 3)
-        self.tail = tail
-
-    def forward(self, x):
-        return self.tail(self.conv(x))
-
-
-def fft():
-    return Net(lambda y: torch.fft.rfft2(y).abs())
-
-
-def numpy_function():
-    return Net(NumpySort.apply)
-
-
-def relu_and_add():
-    return Net(lambda y: torch.relu(y) + y)
-
-
-def _nothing_computed(y):
-    """torch.eye, zeros, a complex tensor from real and imaginary parts, its real view and back, reshapes."""
-    eye = torch.eye(6, device=y.device)
-    z = torch.view_as_complex(torch.view_as_real(torch.complex(y, y)))
-    blank = torch.zeros(1, device=y.device)
-    return torch.view_as_real(z).reshape(1, -1).flatten(), eye, blank
-
-
-def nothing_computed():
-    return Net(_nothing_computed)
-'''
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("unpriced_models")
-    (folder / "costlab_unpriced_models.py").write_text(textwrap.dedent(MODELS))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.syspath_prepend(str(folder))
-        yield importlib.import_module("costlab_unpriced_models")
+# the user models of test_cli_analyze, importable as 'costlab_user_models' (fft, numpy_function, relu_and_add: a 3x3
+# conv 3 -> 4, then the tail; nothing_computed), and CONV: that conv's 3*4*9*36 = 3,888 MACs on 1x3x8x8
+from test_cli_analyze import CONV, models  # noqa: E402,F401 - the fixture
 
 
 def _budget(tmp_path, name, max_macs=10**6, convention="paper"):
@@ -84,7 +24,7 @@ def _budget(tmp_path, name, max_macs=10**6, convention="paper"):
     path.write_text(textwrap.dedent(f'''
         [[budget]]
         name = "{name}"
-        model = "costlab_unpriced_models:{name}"
+        model = "costlab_user_models:{name}"
         input = [1, 3, 8, 8]
         convention = "{convention}"
         max_macs = {max_macs}
@@ -104,7 +44,7 @@ def test_check_names_unpriced_ops_and_strict_fails_on_them(run, models, tmp_path
     result = run("check", path)
     assert result.exit_code == 0, result.output
     assert "2 of 2 limits hold; 1 leaves out unpriced ops (counted as 0, named on stderr)" in result.stdout
-    line = f"{name} [costlab_unpriced_models:{name}]: macs leaves out unpriced ops (no rule prices them; counted as 0): {op} x1"
+    line = f"{name} [costlab_user_models:{name}]: macs leaves out unpriced ops (no rule prices them; counted as 0): {op} x1"
     assert result.stderr.strip() == f"costlab: note: {line}"
     rows = json.loads(run("check", path, "--format", "json").stdout)
     assert [(r["metric"], r["actual"], r.get("unpriced_ops")) for r in rows] == [("macs", CONV, {op: 1}),
@@ -125,10 +65,10 @@ def test_assert_budget_warns_and_strict_raises(models):
     import costlab
 
     with pytest.warns(UserWarning, match=r"leaves out unpriced ops .*_fft_r2c x1"):
-        (result, ) = costlab.assert_budget("costlab_unpriced_models:fft", input=(1, 3, 8, 8), max_macs=10**6)
+        (result, ) = costlab.assert_budget("costlab_user_models:fft", input=(1, 3, 8, 8), max_macs=10**6)
     assert result.actual == CONV and result.unpriced == (("_fft_r2c", 1),)
     with pytest.raises(AssertionError, match=r"^strict: .*_fft_r2c x1"):
-        costlab.assert_budget("costlab_unpriced_models:fft", input=(1, 3, 8, 8), max_macs=10**6, strict=True)
+        costlab.assert_budget("costlab_user_models:fft", input=(1, 3, 8, 8), max_macs=10**6, strict=True)
 
 
 # ----------------------------------------------------------------------------------------------------- latency
@@ -136,7 +76,7 @@ def test_assert_budget_warns_and_strict_raises(models):
 @pytest.mark.parametrize("name,op", [("fft", "_fft_r2c"), ("numpy_function", "NumpySort.apply")])
 def test_latency_names_unpriced_ops_and_strict_fails_on_them(run, models, name, op):
     """A custom Function computing in numpy cannot run on meta: it is traced on CPU, as analyze does."""
-    args = ("latency", f"costlab_unpriced_models:{name}", "--input", "1,3,8,8", "--device", "jetson-nano")
+    args = ("latency", f"costlab_user_models:{name}", "--input", "1,3,8,8", "--device", "jetson-nano")
     result = run(*args)
     assert result.exit_code == 0, result.output
     assert f"unpriced ops (no rule prices them; counted as 0): {op} x1" in result.stdout
@@ -148,7 +88,7 @@ def test_latency_names_unpriced_ops_and_strict_fails_on_them(run, models, name, 
 
 
 def test_latency_strict_passes_without_unpriced_ops(run, models):
-    result = run("latency", "costlab_unpriced_models:relu_and_add", "--input", "1,3,8,8", "--device", "jetson-nano",
+    result = run("latency", "costlab_user_models:relu_and_add", "--input", "1,3,8,8", "--device", "jetson-nano",
                  "--strict")
     assert result.exit_code == 0, result.output
     assert "unpriced ops (no rule prices them; counted as 0): none" in result.stdout
@@ -166,7 +106,7 @@ def test_eye_complex_and_views_are_neither_unpriced_nor_uncounted(run, models, c
         convention, lambda: tool_counts(model, (1, 3, 8, 8))[convention][0])()
     conv = CONV + (4 * 36 if convention == "ptflops" else 0)  # ptflops adds the bias, 1 per output element
     assert tool == conv
-    result = run("analyze", "costlab_unpriced_models:nothing_computed", "--input", "1,3,8,8", "--convention",
+    result = run("analyze", "costlab_user_models:nothing_computed", "--input", "1,3,8,8", "--convention",
                  convention, "--format", "json", "--strict")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
