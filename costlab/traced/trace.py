@@ -13,7 +13,8 @@ from ..core.cost import flops_of
 from ..io.render import counts_text
 
 # aten ops that create, move, reshape or reinterpret memory and compute nothing (0 MACs by every convention: zeros,
-# eye, a view, a complex tensor from its real and imaginary parts and back): never listed, neither uncounted nor unpriced.
+# eye, random draws such as dropout's bernoulli_ mask in training, a view, a complex tensor from its real and imaginary
+# parts and back): never listed, neither uncounted nor unpriced.
 ZERO_COST_ATEN = frozenset("""
     empty empty_like empty_strided new_empty zeros zeros_like ones ones_like full full_like zero_ fill_
     clone detach alias lift_fresh copy_ _to_copy contiguous view _unsafe_view reshape as_strided
@@ -24,6 +25,7 @@ ZERO_COST_ATEN = frozenset("""
     lift_fresh_copy unsafe_split unsafe_chunk unsafe_split_with_sizes
     _record_function_enter _record_function_enter_new _record_function_exit
     eye new_ones scalar_tensor linspace logspace empty_permuted rand rand_like randn randn_like randint randint_like
+    bernoulli uniform normal random exponential randperm
     complex view_as_real view_as_complex real imag conj _conj _neg_view view_as movedim moveaxis swapaxes swapdims
     diagonal
 """.split())
