@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Optional, Sequence
 
 from ..core.conventions import CONVENTIONS, DEFAULT_CONVENTION
 from ..errors import CostlabError
 from ..perf.devices import Device
-from .check import Result, measure, predicted_latency_ms
+from .check import Result, measure, predicted_latency_ms, unpriced_of
 from .schema import (LATENCY_KEY, LATENCY_METRIC, LIMITS, default_name, latency_device, parse_input, parse_latency,
                      parse_limit, suggest)
 
@@ -16,8 +17,11 @@ from .schema import (LATENCY_KEY, LATENCY_METRIC, LIMITS, default_name, latency_
 def assert_budget(model_or_name: Any, input: Optional[Sequence[int]] = None, resolution: Optional[int] = None,
                   alpha: Optional[float] = None, convention: str = DEFAULT_CONVENTION,
                   max_macs: Any = None, max_flops: Any = None, max_params: Any = None,
-                  max_latency_ms: Optional[float] = None, device: Any = None) -> list[Result]:
+                  max_latency_ms: Optional[float] = None, device: Any = None, strict: bool = False) -> list[Result]:
     """Raise AssertionError naming every exceeded limit; return the results when all hold.
+
+    A traced model that runs unpriced ops (no rule prices them; its MACs count them as 0) gets a warning naming them,
+    and with strict=True an AssertionError, as `costlab check --strict` exits 1.
 
     model_or_name: a built-in name, an architecture TOML path, 'MODULE:CALLABLE', or an nn.Module
     instance (the last two are traced with torch). Limits are ints or SI strings ('400M', '5.3M');
@@ -40,10 +44,18 @@ def assert_budget(model_or_name: Any, input: Optional[Sequence[int]] = None, res
     label = model if isinstance(model, str) else type(model).__name__
     name = default_name(label, resolution, alpha, input_shape, convention)
     analysis = measure(model, resolution, alpha, input_shape, convention)
+    unpriced = unpriced_of(analysis)
     results = [Result(name, label, metric, limit, predicted_latency_ms(model, analysis, profile, input_shape, resolution),
-                      device=profile.name) if metric == LATENCY_METRIC
-               else Result(name, label, metric, limit, int(getattr(analysis, metric))) for metric, limit in limits]
+                      device=profile.name, unpriced=unpriced) if metric == LATENCY_METRIC
+               else Result(name, label, metric, limit, int(getattr(analysis, metric)),
+                           unpriced=() if metric == "params" else unpriced) for metric, limit in limits]
     failed = [r for r in results if not r.ok]
-    if failed:
-        raise AssertionError("budget exceeded: " + "; ".join(r.message() for r in failed))
+    leaving_out = [r.unpriced_text() for r in results if r.unpriced]
+    problems = ["budget exceeded: " + "; ".join(r.message() for r in failed)] if failed else []
+    if strict and leaving_out:
+        problems.append("strict: " + "; ".join(leaving_out))
+    if problems:
+        raise AssertionError("; ".join(problems))
+    for text in leaving_out:
+        warnings.warn(text, stacklevel=2)
     return results

@@ -11,6 +11,7 @@ from ..core.conventions import DEFAULT_CONVENTION
 from ..errors import CostlabError
 from ..core.analyze import Analysis
 from ..core.traffic import DEFAULT_DTYPE_BYTES
+from ..io.render import counts_text
 from .schema import LATENCY_METRIC, Budget, is_module_spec, load_budgets
 
 
@@ -89,6 +90,8 @@ class Result:
     actual: float
     line: Optional[int] = None
     device: str = ""
+    # ops of a traced model that compute and that no rule prices (traced.trace.unpriced_op): 0 in `actual`, by name
+    unpriced: tuple[tuple[str, int], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -118,7 +121,16 @@ class Result:
         out = {"name": self.name, "model": self.model, "metric": self.metric, "limit": self.limit,
                "actual": self.actual, "headroom": self.headroom,
                "headroom_pct": None if pct is None else round(pct, 2), "ok": self.ok}
-        return {**out, "device": self.device} if self.device else out
+        out = {**out, "device": self.device} if self.device else out
+        return {**out, "unpriced_ops": dict(self.unpriced)} if self.unpriced else out
+
+    def unpriced_text(self) -> str:
+        """'fft [m:f]: macs leaves out unpriced ops (no rule prices them; counted as 0): _fft_r2c x1', '' if none."""
+        if not self.unpriced:
+            return ""
+        who = self.name if self.model in self.name else f"{self.name} [{self.model}]"
+        return f"{who}: {self.metric} leaves out unpriced ops (no rule prices them; counted as 0): " + \
+            counts_text(dict(self.unpriced))
 
     def message(self) -> str:
         """One line naming model and metric: 'mobilenet_v1: macs 568,740,352 exceeds max_macs 500,000,000 by 68,740,352 (13.7%)';
@@ -148,6 +160,11 @@ def predicted_latency_ms(model: Any, analysis: Any, device, input_shape: Optiona
     return sum(layer.predicted_ms for layer in layers)
 
 
+def unpriced_of(analysis: Any) -> tuple[tuple[str, int], ...]:
+    """A traced count's unpriced ops as sorted (name, count) pairs; () for an analysed network (every row priced)."""
+    return tuple(sorted(dict(getattr(analysis, "unpriced", None) or {}).items()))
+
+
 def evaluate(budgets: Sequence[Budget]) -> list[Result]:
     """Count each budget's model (each distinct setting once) and compare with every limit; a latency limit is the
     roofline's prediction on the budget's device."""
@@ -160,11 +177,13 @@ def evaluate(budgets: Sequence[Budget]) -> list[Result]:
                 cache[key] = measure(b.model, b.resolution, b.alpha, b.input, b.convention, b.base_dir)
             analysis = cache[key]
             for metric, limit in b.limits:
+                unpriced = () if metric == "params" else unpriced_of(analysis)
                 if metric == LATENCY_METRIC:
                     actual = predicted_latency_ms(b.model, analysis, b.device, b.input, b.resolution)
-                    results.append(Result(b.name, b.model, metric, limit, actual, b.line, b.device.name))
+                    results.append(Result(b.name, b.model, metric, limit, actual, b.line, b.device.name, unpriced))
                 else:
-                    results.append(Result(b.name, b.model, metric, limit, int(getattr(analysis, metric)), b.line))
+                    results.append(Result(b.name, b.model, metric, limit, int(getattr(analysis, metric)), b.line,
+                                          unpriced=unpriced))
         except CostlabError as exc:
             raise CostlabError(f"{b.where or repr(b.name)}: {exc}") from None
     return results

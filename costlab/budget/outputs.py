@@ -50,8 +50,11 @@ def render_results(results: Sequence[Result], fmt: str) -> str:
     if fmt in ("json", "csv"):
         return emit(fmt, data, display)
     failed = sum(not r.ok for r in results)
+    unpriced = sum(bool(r.unpriced) for r in results)
     footer = (f"{len(results) - failed} of {len(results)} limits hold"
-              + (f"; {failed} exceeded" if failed else ""))
+              + (f"; {failed} exceeded" if failed else "")
+              + (f"; {unpriced} leave{'s' if unpriced == 1 else ''} out unpriced ops (counted as 0, named on stderr)"
+                 if unpriced else ""))
     rows = [{**row, "device": r.device, "limit": r.text(r.limit), "actual": r.text(r.actual),
              "headroom": headroom_text(r), "ok": "ok" if r.ok else "EXCEEDED"} for r, row in zip(results, data)]
     return emit(fmt, rows, display, footer=footer, align=align)
@@ -68,6 +71,8 @@ def junit_xml(results: Sequence[Result], suite: str = "costlab budgets") -> str:
         detail = f"model: {r.model}\nmetric: {r.metric}\nlimit: {r.limit}\nactual: {r.actual}\nheadroom: {r.headroom}"
         if r.device:
             detail += f"\ndevice: {r.device} (latency predicted by the roofline, in ms)"
+        if r.unpriced:
+            detail += f"\nunpriced: {r.unpriced_text()}"
         if not r.ok:
             failure = ET.SubElement(case, "failure", message=r.message(), type="BudgetExceeded")
             failure.text = detail

@@ -18,8 +18,11 @@ from .options import format_option
 @click.argument("budget_file", metavar="FILE")
 @click.option("--junit", "junit", metavar="FILE", default=None,
               help="Also write JUnit XML: one testcase per (budget, limit), a failure per exceeded limit.")
+@click.option("--strict", is_flag=True,
+              help="Also exit 1 if a traced model runs an unpriced op (it computes and no rule of the budget's convention "
+                   "prices it: an FFT, a linalg solver, a custom autograd Function), which its MACs leave out.")
 @format_option
-def check(budget_file: str, junit: Optional[str], fmt: str) -> int:
+def check(budget_file: str, junit: Optional[str], strict: bool, fmt: str) -> int:
     """Check every [[budget]] in FILE; exit 1 naming model and metric when a limit is exceeded.
 
     \b
@@ -35,7 +38,11 @@ def check(budget_file: str, junit: Optional[str], fmt: str) -> int:
       max_latency_ms = 12.0        # predicted by the roofline on device (deterministic): milliseconds > 0
       device = "jetson-nano"       # a shipped spec-sheet profile or a device TOML (relative to FILE); not host
 
-    Exit 0 when every limit holds, 1 when any is exceeded, 2 when FILE is bad. With GITHUB_STEP_SUMMARY set, a
+    A MODULE:CALLABLE model that runs ops no rule prices (counted as 0, as every tool counts them) gets one line per
+    limit on stderr naming them; --strict fails on them.
+
+    Exit 0 when every limit holds, 1 when any is exceeded (or, with --strict, leaves out unpriced ops), 2 when FILE
+    is bad. With GITHUB_STEP_SUMMARY set, a
     Markdown table is appended to it; with GITHUB_ACTIONS=true, each exceeded limit is also printed as a ::error
     annotation pointing at its [[budget]] line. specs/examples/budgets_example.toml lists every key.
     """
@@ -51,8 +58,11 @@ def check(budget_file: str, junit: Optional[str], fmt: str) -> int:
     failed = [r for r in results if not r.ok]
     for r in failed:
         click.echo(f"costlab: budget exceeded: {r.message()}", err=True)
+    unpriced = [r for r in results if r.unpriced]
+    for r in unpriced:
+        click.echo(f"costlab: {'--strict' if strict else 'note'}: {r.unpriced_text()}", err=True)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         for line in github_annotations(results, budget_file):
             click.echo(line, err=True)
     sys.stdout.flush()
-    return 1 if failed else 0
+    return 1 if failed or (strict and unpriced) else 0

@@ -6,7 +6,7 @@ import click
 from click.core import ParameterSource
 
 from ..errors import CostlabError
-from ..io.render import emit, grouped_int, humanize
+from ..io.render import counts_text, emit, grouped_int, humanize
 from .options import INT, chart_option, format_option, output
 
 
@@ -31,11 +31,14 @@ def _rho(value) -> str:
 @click.option("--dtype-bytes", type=INT, default=4, show_default=True, help="Bytes per element (fp32 = 4).")
 @click.option("--repeats", type=INT, default=15, show_default=True, help="Timed forward passes (median) with --measure.")
 @click.option("--recalibrate", is_flag=True, help="Measure the host profile again instead of using the cached one.")
+@click.option("--strict", is_flag=True,
+              help="MODULE:CALLABLE: exit 1 if the model runs an unpriced op (it computes and no rule prices it: an FFT, "
+                   "a linalg solver, a custom autograd Function), as `costlab analyze --strict` does.")
 @format_option
 @chart_option(help="Draw the roofline to FILE.png|.svg.")
 @chart_option("--share-chart", help="With --measure: MACs share vs latency share by layer type to FILE.png|.svg.")
-def latency(name, device, measure, threads, batch, resolution, input_text, dtype_bytes, repeats, recalibrate, fmt,
-            chart, share_chart):
+def latency(name, device, measure, threads, batch, resolution, input_text, dtype_bytes, repeats, recalibrate, strict,
+            fmt, chart, share_chart):
     """Per-layer MACs, bytes moved, intensity (FLOPs/byte), bound and roofline latency of NAME.
 
     \b
@@ -112,6 +115,16 @@ def latency(name, device, measure, threads, batch, resolution, input_text, dtype
                                     f"{report['name']}: share of MACs vs share of measured time ({threads} thread(s))")
 
     output(text, (chart, roofline), (share_chart, shares))
+    if fmt == "csv" and "unpriced_ops" in report:
+        click.echo(_unpriced_line(report), err=True)
+    if strict and report.get("unpriced_ops"):
+        click.echo(f"costlab: --strict: unpriced ops: {counts_text(report['unpriced_ops'])}", err=True)
+        return 1
+    return 0
+
+
+def _unpriced_line(report: dict) -> str:
+    return f"unpriced ops (no rule prices them; counted as 0): {counts_text(report['unpriced_ops'])}"
 
 
 def _footer(report: dict) -> str:
@@ -126,4 +139,6 @@ def _footer(report: dict) -> str:
             lines.append(f"torchvision's {report['name']}: {report['torchvision_total_ms']:.2f} ms")
         lines.append(f"Spearman per layer: predicted vs measured {_rho(report['spearman_predicted'])}, "
                      f"MACs vs measured {_rho(report['spearman_macs'])}")
+    if "unpriced_ops" in report:
+        lines.append(_unpriced_line(report))
     return "\n".join(lines)

@@ -25,7 +25,7 @@ def _summary(result) -> str:
             f"{result.convention}]: analytic {grouped_int(result.analytic_macs)} MACs, traced "
             f"{grouped_int(result.traced_macs)} MACs, params {grouped_int(result.analytic_params)} / "
             f"{grouped_int(result.traced_params)}; {len(result.layers)} layers, {verdict}; "
-            f"uncounted ops: {counts_text(result.uncounted)}")
+            f"uncounted ops: {counts_text(result.uncounted)}" + "".join(f"\nnote: {n}" for n in result.notes))
 
 
 LAYER_DISPLAY = [

@@ -54,6 +54,9 @@ class Convention:
     skips: frozenset = frozenset()  # product keys (matmul forms, attention) the tool does not count
     broadcast_matmul: bool = True  # a (n, k) @ (B, k, m) product counts B*n*k*m (False: prod(a) * m, as fvcore)
     tells_functional: bool = False  # a module and its F.* call cost differently (hooks and patched functionals)
+    # the tool hooks modules by their exact class: a subclass it has no hook for (timm's BatchNormAct2d) counts only
+    # what the functions its forward calls count (traced.unhooked)
+    hooks_by_class: bool = False
     disagreements: Mapping[str, str] = field(default_factory=dict)  # where costlab counts on purpose what the tool does not
     # the aten ops (as dispatched) the tool prices: one of these that costlab's formulas did not price is unpriced
     counted_aten: frozenset = frozenset()
@@ -110,7 +113,7 @@ PTFLOPS = Convention(
     "ptflops", "ptflops (pytorch backend): fvcore + conv/linear bias adds, ReLU 2/element, ReLU6 and SiLU 1/element, "
                "avg pool module 2/input element (1 functional), max pool 2/input element",
     "ptflops 0.7.5 get_model_complexity_info(..., backend='pytorch')",
-    tracers=("ptflops",), bias_adds=True, broadcast_matmul=False, tells_functional=True,
+    tracers=("ptflops",), bias_adds=True, broadcast_matmul=False, tells_functional=True, hooks_by_class=True,
     rates=_rates(batch_norm=Rate(2), batch_norm__no_affine=Rate(1), batch_norm__train=Rate(2),
                  batch_norm__train__no_affine=Rate(1), group_norm=Rate(2), group_norm__no_affine=Rate(1),
                  layer_norm=Rate(2), layer_norm__no_affine=Rate(1), instance_norm=Rate(2),
@@ -127,7 +130,7 @@ THOP = Convention(
     "thop", "thop: conv + linear MACs, BatchNorm 4/element (2 without affine), avg pool module HW+1 per channel "
             "(functional 0); activations 0",
     "thop 0.1.1 profile",
-    tracers=("thop",), broadcast_matmul=False, tells_functional=True,
+    tracers=("thop",), broadcast_matmul=False, tells_functional=True, hooks_by_class=True,
     rates=_rates(batch_norm=Rate(4), batch_norm__no_affine=Rate(2), batch_norm__train=Rate(4),
                  batch_norm__train__no_affine=Rate(2), layer_norm=Rate(4), layer_norm__no_affine=Rate(2),
                  instance_norm=Rate(4), instance_norm__no_affine=Rate(2),

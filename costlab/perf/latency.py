@@ -42,6 +42,8 @@ class LatencyReport:
     layers: list[LayerLatency]
     measured: dict = field(default_factory=dict)  # measured_total_ms, torchvision_total_ms, spearman_* ...
     batch: int = 1
+    # a traced model's ops that compute and that no rule prices (traced.trace.unpriced_op), by name; None when analysed
+    unpriced: Optional[dict] = None
 
     @property
     def bytes(self) -> int:
@@ -59,10 +61,11 @@ class LatencyReport:
 
     def to_dict(self) -> dict:
         """JSON shape: name, resolution, batch, device, threads, dtype_bytes, macs, bytes, predicted_total_ms, the
-        measurements with --measure, layers."""
+        measurements with --measure, a traced model's unpriced_ops, layers."""
+        unpriced = {} if self.unpriced is None else {"unpriced_ops": dict(self.unpriced)}
         return {"name": self.name, "resolution": self.resolution, "batch": self.batch, "device": self.device,
                 "threads": self.threads, "dtype_bytes": self.dtype_bytes, "macs": self.macs, "bytes": self.bytes,
-                "predicted_total_ms": self.predicted_total_ms, **self.measured,
+                "predicted_total_ms": self.predicted_total_ms, **self.measured, **unpriced,
                 "layers": [r.to_dict() for r in self.layers]}
 
 

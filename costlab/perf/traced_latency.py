@@ -17,20 +17,25 @@ def traced_layers(spec, input_dims: tuple[int, ...], device: Device, dtype_bytes
     """(the trace, one LayerLatency per unit) for a MODULE:CALLABLE (or an nn.Module) on input_dims, batch first.
 
     A MODULE:CALLABLE is built and run on the meta device (no weights, no activations); a model whose construction
-    needs real tensors (torchvision's RegNet copies into its weights) is built on the CPU instead.
+    or forward needs real tensors (torchvision's RegNet copies into its weights; a custom autograd Function computing
+    with numpy) is built and run on the CPU instead.
     """
-    from ..traced.models import make_model, user_call
+    from ..traced.models import UserCodeError, make_model, user_call
     from ..traced.timeline import trace_ops
 
     label = spec if isinstance(spec, str) else type(spec).__name__
-    model = spec
-    if isinstance(spec, str):
+    dims = ",".join(map(str, input_dims))
+    if not isinstance(spec, str):
+        trace = user_call(f"{label} on input {dims}", lambda: trace_ops(spec, input_dims))
+    else:
         try:
             model = make_model(spec, "meta")
-        except CostlabError:
+            trace = user_call(f"{label} on input {dims}", lambda: trace_ops(model, input_dims))
+        except UserCodeError as exc:
+            if exc.stopped:
+                raise
             model = make_model(spec, "cpu")
-    dims = ",".join(map(str, input_dims))
-    trace = user_call(f"{label} on input {dims}", lambda: trace_ops(model, input_dims))
+            trace = user_call(f"{label} on input {dims} (cpu)", lambda: trace_ops(model, input_dims))
     rows = predict_rows(trace.rows, device, dtype_bytes, threads, trace.batch, trace.views)
     layers = [merge(u.name, u.kind, [rows[i] for i in u.rows], u.note(trace.rows)) for u in trace.units]
     return trace, layers
@@ -48,10 +53,20 @@ def traced_report(spec: str, device: Device, threads: int, input_dims: tuple[int
     trace, layers = traced_layers(spec, input_dims, device, dtype_bytes, threads)
     macs = sum(r.macs for r in trace.rows) * trace.batch
     report = LatencyReport(spec, input_dims[2], device.name, threads, dtype_bytes, macs, layers,
-                           batch=input_dims[0])
+                           batch=input_dims[0], unpriced=unpriced_ops(spec, input_dims))
     if measure:
         report.measured = _measure(spec, trace, layers, threads, input_dims, repeats, warmup)
     return report
+
+
+def unpriced_ops(spec: str, input_dims: tuple[int, ...]) -> dict:
+    """The ops of spec that compute and that no rule prices, by name: those `costlab analyze` lists under the paper
+    convention, whose MACs the latency rows carry (the model counted once more, by FlopCounterMode)."""
+    from ..core.conventions import DEFAULT_CONVENTION
+    from ..traced.count import count_spec
+
+    trace, _ = count_spec(spec, tuple(input_dims), "torch", DEFAULT_CONVENTION)
+    return dict(trace.unpriced)
 
 
 def _measure(spec: str, trace, layers: list[LayerLatency], threads: int, input_dims, repeats: int,

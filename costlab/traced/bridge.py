@@ -248,6 +248,12 @@ def op_of(module: nn.Module) -> Optional[ops.Op]:
     return None
 
 
+def is_subclass(module: nn.Module) -> bool:
+    """A module whose op comes from a base class, not its own (timm's BatchNormAct2d, Conv2dSame, MaxPool2dSame):
+    a tool hooking modules by their exact class (Convention.hooks_by_class) has no hook for it."""
+    return type(module) not in FROM_TORCH and op_of(module) is not None
+
+
 def is_transparent(module_class: str) -> bool:
     """A module that computes nothing and may have no row of its own (Dropout, Identity, StochasticDepth, Flatten)."""
     return module_class in TRANSPARENT

@@ -154,6 +154,10 @@ FROM_FUNCTION: dict[Any, Callable[[tuple, dict, Any], Call]] = {
     **{f: _activation(name) for name, functions in _ACTIVATION_FUNCTIONS.items() for f in functions},
 }
 
+# Python functions that compute only through functions priced above: a tracer looks inside them (their F.linear and
+# F.scaled_dot_product_attention calls are priced each as itself) instead of seeing one unpriced call
+SEE_THROUGH = frozenset({F.multi_head_attention_forward})
+
 
 def call_of(func, args: tuple, kwargs: dict, out, module_op: Optional[ops.Op]) -> Optional[Call]:
     """The Call one torch function call is, as the module running it computes it: inside its own module (F.conv2d in

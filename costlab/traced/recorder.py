@@ -6,7 +6,7 @@ from collections import Counter
 from contextlib import contextmanager
 from typing import Any, Callable, Optional
 
-from .bridge import op_of
+from .bridge import is_subclass, op_of
 from .trace import TracedLayer
 
 
@@ -52,7 +52,7 @@ class Recorder:
             params = 0 if module in self.called else sum(p.numel() for p in module.parameters(recurse=False))
             self.called.add(module)  # a reused module's params are on its first call only
             call = TracedLayer(self.names[module], type(module).__name__, dims(inputs[0] if inputs else None), (),
-                               params, op=op_of(module))
+                               params, op=op_of(module), subclass=is_subclass(module))
             self.calls.append(call)
         self.stack.append((module, call))
 

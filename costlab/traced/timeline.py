@@ -58,7 +58,7 @@ class Unit:
         elif not self.rows:
             parts.append(f"{self.kind}: not priced (no op costlab knows)")
         if self.unpriced:
-            parts.append("unpriced " + ", ".join(f"{n} x{c}" if c > 1 else n for n, c in self.unpriced.items()))
+            parts.append("not priced (0 ms): " + ", ".join(f"{n} x{c}" if c > 1 else n for n, c in self.unpriced.items()))
         return "; ".join(parts)
 
 

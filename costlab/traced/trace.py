@@ -12,7 +12,9 @@ from ..core.conventions import Convention
 from ..core.cost import flops_of
 from ..io.render import counts_text
 
-# aten ops that move or reshape memory and compute nothing: never listed as uncounted.
+# aten ops that create, move, reshape or reinterpret memory and compute nothing (0 MACs by every convention: zeros,
+# eye, random draws such as dropout's bernoulli_ mask in training, a view, a complex tensor from its real and imaginary
+# parts and back): never listed, neither uncounted nor unpriced.
 ZERO_COST_ATEN = frozenset("""
     empty empty_like empty_strided new_empty zeros zeros_like ones ones_like full full_like zero_ fill_
     clone detach alias lift_fresh copy_ _to_copy contiguous view _unsafe_view reshape as_strided
@@ -22,6 +24,10 @@ ZERO_COST_ATEN = frozenset("""
     _linalg_check_errors _assert_async _assert_tensor_metadata _local_scalar_dense resolve_conj resolve_neg
     lift_fresh_copy unsafe_split unsafe_chunk unsafe_split_with_sizes
     _record_function_enter _record_function_enter_new _record_function_exit
+    eye new_ones scalar_tensor linspace logspace empty_permuted rand rand_like randn randn_like randint randint_like
+    bernoulli uniform normal random exponential randperm
+    complex view_as_real view_as_complex real imag conj _conj _neg_view view_as movedim moveaxis swapaxes swapdims
+    diagonal
 """.split())
 
 
@@ -38,7 +44,7 @@ RULED_ATEN = frozenset("""
     addcmul addcdiv where masked_fill eq ne lt le gt ge logical_and logical_or logical_xor logical_not bitwise_and
     bitwise_or bitwise_xor bitwise_not
     sum mean prod amax amin max min argmax argmin var std var_mean std_mean norm linalg_vector_norm logsumexp
-    softmax _softmax log_softmax _log_softmax cumsum cumprod any all count_nonzero
+    softmax _softmax _safe_softmax log_softmax _log_softmax cumsum cumprod any all count_nonzero
     embedding index index_select gather scatter scatter_add index_put index_add masked_select masked_scatter roll flip
     repeat tile repeat_interleave pixel_shuffle pixel_unshuffle channel_shuffle native_channel_shuffle pad
     reflection_pad1d reflection_pad2d reflection_pad3d replication_pad1d replication_pad2d replication_pad3d
@@ -107,6 +113,7 @@ class TracedLayer:
     macs: int = 0
     functional: bool = False
     op: Optional[ops.AnyOp] = None  # the costlab op this call computes (traced.bridge), when it is one costlab knows
+    subclass: bool = False  # its module's op comes from a base class (bridge.is_subclass): by-class tools miss it
 
 
 @dataclass

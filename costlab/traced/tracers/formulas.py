@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ...core.conventions import get_convention
-from ..functions import FROM_FUNCTION, call_of
+from ..functions import FROM_FUNCTION, SEE_THROUGH, call_of
 from ..recorder import Opaque, Recorder, dispatch_mode
 from ..trace import Trace, assemble, op_name, unpriced_op, zero_cost
 
@@ -37,6 +37,9 @@ def trace_formulas(model, input_shape, convention: str = "paper", device: str = 
     class _Functions(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
+            if func in SEE_THROUGH:  # the functions it calls are seen and priced, each as itself
+                with self:
+                    return torch.overrides.redispatch_function(func, types, args, kwargs)
             if func not in FROM_FUNCTION:  # its aten ops are still watched below
                 return func(*args, **kwargs)
             inside.append([])
