@@ -261,6 +261,11 @@ GOOD = 'peak_flops = 1e9\nmemory_bandwidth = 1e9\noverhead_s = 1e-6\n'
     (GOOD + "threads = 1.5\n", "threads"),
     (GOOD + "[overhead_by_type]\nconvolution = 1e-6\n", "convolution"),
     (GOOD + "[bandwidth_by_kernel]\nsilu = 0\n", "silu"),
+    # past what a real machine holds: the prediction would be inf, 0 or 300 digits of milliseconds
+    (GOOD.replace("1e9\nmemory", "1e-300\nmemory"), "between"),
+    (GOOD.replace("overhead_s = 1e-6", "overhead_s = 1e300"), "between"),
+    (GOOD + "[bandwidth_by_kernel]\nsilu = 1e300\n", "between"),
+    (GOOD + "[overhead_by_type]\nconv = 5.0\n", "between"),
     ("peak_flops = \n", "TOML"),
 ])
 def test_bad_profiles_name_file_and_field(tmp_path, text, named):

@@ -4,6 +4,7 @@ bad input."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -275,5 +276,20 @@ def test_two_inputs_that_would_write_one_report_are_refused(tmp_path, run):
         line for line in (Path(__file__).resolve().parent.parent / "specs/examples/tiny_mbconv.toml").read_text()
         .splitlines() if not line.startswith("name =")))
     result = run("report", "mobilenet_v2", str(spec), "--out", str(tmp_path / "out"))
-    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "mobilenet_v2.md" in result.stderr
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "'mobilenet_v2' is a built-in" in result.stderr
+    twin = tmp_path / "twin.toml"
+    twin.write_text(spec.read_text().replace('name = "mobilenet_v2"', 'name = "mine"'))
+    (tmp_path / "twin2.toml").write_text(twin.read_text())
+    result = run("report", str(twin), str(tmp_path / "twin2.toml"), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "both write mine.md" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["/tmp/abs", "a/b", "../up", "", ".", "..", "README", "readme", "x" * 101, "tab\there"])
+def test_a_file_whose_name_cannot_be_a_report_file_is_refused(tmp_path, run, name):
+    spec = tmp_path / "t.toml"
+    text = (Path(__file__).resolve().parent.parent / "specs/examples/tiny_mbconv.toml").read_text()
+    spec.write_text(text.replace('name = "tiny_mbconv"', f"name = {json.dumps(name)}"))
+    result = run("report", str(spec), "--out", str(tmp_path / "out"), "--no-crosscheck")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "cannot name a report file" in result.stderr
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["t.toml"]

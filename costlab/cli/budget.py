@@ -10,6 +10,7 @@ from typing import Optional
 import click
 
 from ..budget.check import check_file
+from ..io.files import not_an_input
 from ..budget.outputs import check_junit_path, check_summary_path, github_annotations, render_results, write_outputs
 from .options import format_option
 
@@ -48,9 +49,10 @@ def check(budget_file: str, junit: Optional[str], strict: bool, fmt: str) -> int
     """
     # Output targets are checked first, then everything is parsed and counted, and only then is
     # anything written: a bad file or target leaves no half output behind.
-    junit_path = check_junit_path(junit) if junit else None
+    junit_path = not_an_input(check_junit_path(junit), [budget_file], "JUnit file") if junit else None
     summary_env = os.environ.get("GITHUB_STEP_SUMMARY")
-    summary_path = check_summary_path(summary_env) if summary_env else None
+    summary_path = (not_an_input(check_summary_path(summary_env), [budget_file], "GITHUB_STEP_SUMMARY")
+                    if summary_env else None)
     results = check_file(budget_file)
     output = render_results(results, fmt)
     write_outputs(results, junit_path, summary_path, budget_file)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Union
+from typing import Sequence, Union
 
 from ..errors import CostlabError
 
@@ -34,6 +34,19 @@ def writable_file(path: str | os.PathLike, what: str, via_rename: bool = False) 
     if (via_rename or not p.exists()) and not os.access(p.parent, os.W_OK):
         raise CostlabError(f"{what} directory {str(given.parent)!r} is not writable")
     return given
+
+
+def not_an_input(output: Path, inputs: Sequence[str | os.PathLike], what: str) -> Path:
+    """Refuse an output target that is one of the command's input files (the budget file as --junit, ...)."""
+    for source in inputs:
+        try:
+            same = output.exists() and os.path.samefile(output, source)
+        except OSError:
+            same = False
+        if same:
+            raise CostlabError(f"{what} {str(output)!r} is the input file {str(source)!r}; writing it would replace "
+                               f"what was read")
+    return output
 
 
 def writable_dir(path: str | os.PathLike, what: str, subdirs: tuple[str, ...] = ()) -> Path:

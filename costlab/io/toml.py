@@ -28,6 +28,8 @@ def read_text(path: str | os.PathLike, what: str) -> str:
     p = Path(path)
     if p.is_dir():
         raise CostlabError(f"{what} {str(p)!r} is a directory, not a TOML file")
+    if p.exists() and not p.is_file():  # opening a FIFO waits for a writer; a device may never end
+        raise CostlabError(f"{what} {str(p)!r} is not a regular file (a FIFO, socket or device), not a TOML file")
     try:
         with p.open("rb") as f:  # read at most one byte past the limit: a FIFO or /dev/zero has no size to check first
             data = f.read(MAX_FILE_BYTES + 1)

@@ -105,10 +105,20 @@ def known_devices() -> list[str]:
     return ["host"] + sorted(_shipped())
 
 
-def _number(data: dict, key: str, where: str) -> float:
+# what a field can hold on any real machine: beyond it a value is a typo, and its predictions inf, 0 or 300 digits
+RATE = (1e3, 1e18)  # FLOP/s and bytes/s
+SECONDS = (1e-12, 1.0)  # a fixed cost per layer
+RANGES = {"overhead_s": SECONDS, "cache_bytes": (1.0, 1e15), "threads": (1.0, 4096.0), TABLE: SECONDS}
+
+
+def _number(data: dict, key: str, where: str, table: str = "") -> float:
+    """A positive number within the field's range (RANGES, else RATE)."""
     value = data[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
         raise CostlabError(f"{where}: field {key!r} must be a positive number, got {value!r}")
+    low, high = RANGES.get(table or key, RATE)
+    if not low <= value <= high:
+        raise CostlabError(f"{where}: field {key!r} must be between {low:g} and {high:g}, got {value!r}")
     return float(value)
 
 
@@ -145,7 +155,7 @@ def _table(data: dict, table_name: str, keys: tuple, what: str, where: str) -> d
     for key in table:
         if key not in keys:
             raise CostlabError(f"{where}: unknown key {key!r} in [{table_name}]; known: {', '.join(keys)}")
-    return {key: _number(table, key, f"{where}: [{table_name}]") for key in table}
+    return {key: _number(table, key, f"{where}: [{table_name}]", table_name) for key in table}
 
 
 def load_device_file(path: str | Path) -> Device:

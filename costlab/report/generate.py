@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from contextlib import nullcontext
 from pathlib import Path
@@ -14,6 +15,9 @@ from ..io.files import write_tree, writable_dir
 from .index import index_files
 from .markdown import CHART_DIR
 from .model import model_files
+
+FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}")
+
 
 def builtin_models() -> list[str]:
     """Every built-in architecture, in the registry's order (families together, as costlab/nets/tables/ lists them)."""
@@ -28,9 +32,17 @@ def check_names(names: Sequence[str]) -> list[str]:
     from ..nets.registry import get_arch
 
     require(len(names) > 0, "give at least one architecture NAME, or --all")
+    builtin = set(builtin_models())
     filed: dict[str, str] = {}
     for name in dict.fromkeys(names):
         arch = get_arch(name)  # the one-line 'unknown architecture ... did you mean' or TOML error
+        if name not in builtin:  # a file's own name becomes file names in --out: nothing that leaves it or clobbers
+            if not FILE_NAME.fullmatch(arch.name) or arch.name.lower() == "readme":
+                raise CostlabError(f"{name}: name {arch.name!r} cannot name a report file; use up to 100 letters, "
+                                   f"digits, '_', '-' or '.', starting with a letter or digit (not 'README')")
+            if arch.name in builtin:
+                raise CostlabError(f"{name}: name {arch.name!r} is a built-in architecture's, whose report it would "
+                                   f"replace; give the file a name of its own")
         if arch.name in filed:
             raise CostlabError(f"{filed[arch.name]} and {name} would both write {arch.name}.md; give one of them")
         filed[arch.name] = name

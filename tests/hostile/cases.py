@@ -1041,3 +1041,16 @@ def _check_unique() -> None:
 
 
 _check_unique()
+
+# ======================================================================================================================
+# input files that are FIFOs: opening one waits for a writer, so each is refused by its kind before it is opened
+for label, argv, name in (("arch", ["arch"], "net.toml"), ("report", ["report", "--out", "{tmp}/out"], "net.toml"),
+                          ("check", ["check"], "b.toml"),
+                          ("latency-device", ["latency", "mobilenet_v2", "--device"], "dev.toml")):
+    bad(f"input-fifo-{label}", argv + [f"{{tmp}}/{name}"], "not a regular file", files={name: Fifo()},
+        check=fifo_kept(name))
+# an output target that is the input it was read from: refused, the budget file left as it was
+bad("check-junit-is-the-budget-file", ["check", "{tmp}/b.toml", "--junit", "{tmp}/b.toml"], "is the input file",
+    files={"b.toml": budget_text()})
+bad("check-step-summary-is-the-budget-file", ["check", "{tmp}/b.toml"], "is the input file",
+    env={"GITHUB_STEP_SUMMARY": "{tmp}/b.toml"}, files={"b.toml": budget_text()})
