@@ -11,13 +11,19 @@ import sys
 
 import click
 
-from ..errors import CostlabError
+from .. import interrupt
+from ..errors import CostlabError, describe
+from ..isolate import isolation
 
 EXIT_CODES = (0, 1, 2)
 
 
 class _PipeClosed(Exception):
     """stdout's reader went away; not an OSError, so click does not turn it into exit 1."""
+
+
+class _Interrupted(Exception):
+    """Ctrl-C inside a command; not a KeyboardInterrupt, which click would answer with a blank line on stderr."""
 
 
 class CostlabGroup(click.Group):
@@ -28,11 +34,15 @@ class CostlabGroup(click.Group):
             return super().invoke(ctx)
         except BrokenPipeError:
             raise _PipeClosed() from None
+        except KeyboardInterrupt:
+            raise _Interrupted() from None
 
     def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
         try:
-            rv = super().main(args=args, prog_name=prog_name or "costlab", standalone_mode=False, **extra)
+            with isolation():  # user model code runs in a child process: whatever it does, costlab reports it
+                rv = super().main(args=args, prog_name=prog_name or "costlab", standalone_mode=False, **extra)
             sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at interpreter exit
+            interrupt.check()  # a Ctrl-C that an import swallowed still ends the run as interrupted
         except click.exceptions.Exit as exc:
             rv = exc.exit_code
         except click.UsageError as exc:
@@ -41,7 +51,11 @@ class CostlabGroup(click.Group):
             fail(exc.format_message())
         except CostlabError as exc:
             fail(str(exc))
-        except (click.Abort, KeyboardInterrupt):
+        except (click.Abort, KeyboardInterrupt, _Interrupted):
+            if sys.stderr.isatty():  # after the terminal's ^C, so that the line starts on its own
+                click.echo(err=True)
+            if interrupt.happened():
+                interrupt.exit_interrupted()
             fail("interrupted")
         except SystemExit as exc:  # a command's own exit code passes; any other comes from code costlab ran
             if exc.code in EXIT_CODES or exc.code is None:
@@ -53,7 +67,7 @@ class CostlabGroup(click.Group):
         except Exception as exc:  # a bug in costlab: still one line and exit 2, the traceback on request
             if os.environ.get("COSTLAB_DEBUG"):
                 raise
-            fail(f"internal error: {type(exc).__name__}: {exc} (run with COSTLAB_DEBUG=1 for the traceback, and "
+            fail(f"internal error: {type(exc).__name__}: {describe(exc)} (run with COSTLAB_DEBUG=1 for the traceback, and "
                  f"please report it)")
         sys.exit(rv if rv in EXIT_CODES else 0)
 
