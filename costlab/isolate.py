@@ -51,7 +51,7 @@ def run_isolated(what: str, fn: Callable[..., Any], *args: Any) -> Any:
     for stream in (sys.stdout, sys.stderr):  # else text buffered here would be written again by the child
         try:
             stream.flush()
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):  # closed, or None (started without it)
             pass
     read_fd, write_fd = os.pipe()
     pid = os.fork()
@@ -80,8 +80,7 @@ def _child(write_fd: int, fn: Callable[..., Any], args: tuple) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it kills this process
     _die_with_parent()
     try:
-        os.dup2(2, 1)
-        sys.stdout = sys.stderr
+        _stdout_to_stderr()
         try:
             message: tuple = ("ok", fn(*args))
         except CostlabError as exc:
@@ -102,6 +101,14 @@ def _child(write_fd: int, fn: Callable[..., Any], args: tuple) -> None:
         _write_all(write_fd, _HEADER.pack(len(data)) + data)
     finally:
         os._exit(0)
+
+
+def _stdout_to_stderr() -> None:
+    try:
+        os.dup2(2, 1)
+    except OSError:  # no stderr either: the model's prints go nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    sys.stdout = sys.stderr
 
 
 def _portable(exc: BaseException) -> BaseException:
