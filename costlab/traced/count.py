@@ -109,7 +109,7 @@ def analyze_model(spec: str, input_dims: tuple[int, ...], tracer: str = "auto", 
 def count_spec(spec: str, dims: tuple[int, ...], tracer: str, convention: str,
                device: Optional[str] = None) -> tuple[Trace, str]:
     """Build MODULE:CALLABLE on device (default: the tracer's) and trace it, isolated from costlab's process when the
-    command line runs it (traced.isolate); (the trace, the device it ran on)."""
+    command line runs it (costlab.isolate); (the trace, the device it ran on)."""
     return run_isolated(f"loading and tracing {spec}", _count_spec, spec, dims, tracer, convention, device)
 
 
