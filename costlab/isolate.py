@@ -38,9 +38,12 @@ def isolation(on: bool = True):
         _state["on"] = before
 
 
-def run_isolated(what: str, fn: Callable[..., Any], *args: Any) -> Any:
-    """fn(*args) in a forked child when isolation is on, else here; what ('loading and tracing m:make') names it in
-    the error when the child ends without an answer."""
+def run_isolated(what: str, fn: Callable[..., Any], *args: Any, culprit: str = "the model's code") -> Any:
+    """fn(*args) in a forked child when isolation is on, else here; what ('loading and tracing m:make') and culprit
+    name it in the error when the child ends without an answer.
+
+    No child may start after costlab's own process ran torch on more than one thread: a fork copies none of
+    OpenMP's threads, and the child's first parallel op waits for them forever."""
     if not _state["on"] or _state["child"]:
         return fn(*args)
     try:
@@ -67,7 +70,7 @@ def run_isolated(what: str, fn: Callable[..., Any], *args: Any) -> Any:
     finally:
         os.close(read_fd)
     if payload is None:
-        raise CostlabError(f"the model's code ended the process ({_how(status)}) while {what}")
+        raise CostlabError(f"{culprit} ended the process ({_how(status)}) while {what}")
     kind, value = pickle.loads(payload)
     if kind == "ok":
         return value

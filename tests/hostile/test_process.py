@@ -60,12 +60,12 @@ def module(tmp: Path, toplevel: str = "", forward: str = "pass", make: str = "pa
     return "umod:make"
 
 
-def start(tmp: Path, *argv: str, **kw) -> subprocess.Popen:
+def start(tmp: Path, *argv: str, **env_extra: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-           "PYTHONDONTWRITEBYTECODE": "1"}
+           "PYTHONDONTWRITEBYTECODE": "1", **env_extra}
     env.pop("COSTLAB_DEBUG", None)
     return subprocess.Popen([sys.executable, "-m", "costlab", *argv], cwd=tmp, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, **kw)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
 def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str, str]:
@@ -179,3 +179,14 @@ def test_ctrl_c_during_startup_imports_is_one_line(tmp_path, delay):
     time.sleep(delay)
     os.killpg(proc.pid, signal.SIGINT)
     assert one_error_line(*finish(proc, 60)) == "costlab: error: interrupted"
+
+
+def test_a_fresh_host_calibration_at_two_threads_then_a_timed_model(tmp_path):
+    """The calibration runs torch on two threads; done in costlab's own process, it would leave OpenMP threads
+    behind that no forked child has, and the child tracing the model would wait for them forever."""
+    module(tmp_path)
+    proc = start(tmp_path, "latency", "umod:make", "--threads", "2", "--measure", "--repeats", "1", "--input",
+                 "1,3,8,8", "--format", "json", COSTLAB_CACHE_DIR=str(tmp_path / "cache"))
+    code, out, err = finish(proc, 180)
+    assert code == 0, err
+    assert json.loads(out)["measured_total_ms"] > 0
