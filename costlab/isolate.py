@@ -115,12 +115,16 @@ def _stdout_to_stderr() -> None:
 
 
 def _portable(exc: BaseException) -> BaseException:
-    """exc itself when it survives pickling, else a RuntimeError with its type and message."""
-    try:
-        pickle.loads(pickle.dumps(exc))
-        return exc
-    except Exception:  # noqa: BLE001
-        return RuntimeError(f"{type(exc).__name__}: {describe(exc)}")
+    """exc itself when Python's or costlab's and it survives pickling, else a RuntimeError with its type and message
+    (unpickling a class of the model's code would import that code into costlab's process)."""
+    module = type(exc).__module__ or ""
+    if module == "builtins" or module.split(".")[0] == "costlab":
+        try:
+            pickle.loads(pickle.dumps(exc))
+            return exc
+        except Exception:  # noqa: BLE001
+            pass
+    return RuntimeError(f"{type(exc).__name__}: {describe(exc)}")
 
 
 def _write_all(fd: int, data: bytes) -> None:
