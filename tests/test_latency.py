@@ -337,13 +337,22 @@ def test_without_torch_a_cached_host_profile_is_refused_in_one_line(run, tmp_pat
 def test_recalibrate_measures_again_and_is_for_the_host_only(run, tmp_path, monkeypatch):
     from costlab.perf import calibrate
 
-    runs = []
-    monkeypatch.setattr(calibrate, "calibrate_host", lambda threads: runs.append(threads) or _host_profile(threads))
+    log = tmp_path / "runs"  # a file: the command line calibrates in a child process
+
+    def fake(threads):
+        with log.open("a") as fh:
+            print(threads, file=fh)
+        return _host_profile(threads)
+
+    def runs():
+        return log.read_text().split() if log.exists() else []
+
+    monkeypatch.setattr(calibrate, "calibrate_host", fake)
     monkeypatch.setenv("COSTLAB_CACHE_DIR", str(tmp_path))
     (tmp_path / "host-1.toml").write_text(device_toml(_host_profile(1)))
-    assert run("latency", "mobilenet_v1", "--resolution", "32").exit_code == 0 and runs == []  # cached, current
+    assert run("latency", "mobilenet_v1", "--resolution", "32").exit_code == 0 and runs() == []  # cached, current
     result = run("latency", "mobilenet_v1", "--resolution", "32", "--recalibrate")
-    assert result.exit_code == 0 and runs == [1]
+    assert result.exit_code == 0 and runs() == ["1"]
     one_line_exit_2(run("latency", "mobilenet_v1", "--device", "jetson-nano", "--recalibrate"), "--recalibrate",
                     "jetson-nano")
 

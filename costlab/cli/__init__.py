@@ -6,18 +6,27 @@ whatever user code does: an interrupt, a sys.exit in a model's code or a bug in 
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
+import traceback
 
 import click
 
-from ..errors import CostlabError
+from .. import interrupt
+from ..errors import CostlabError, describe
+from ..isolate import isolation
 
 EXIT_CODES = (0, 1, 2)
 
 
 class _PipeClosed(Exception):
     """stdout's reader went away; not an OSError, so click does not turn it into exit 1."""
+
+
+class _Interrupted(Exception):
+    """Ctrl-C inside a command; not a KeyboardInterrupt, which click would answer with a blank line on stderr."""
 
 
 class CostlabGroup(click.Group):
@@ -28,11 +37,17 @@ class CostlabGroup(click.Group):
             return super().invoke(ctx)
         except BrokenPipeError:
             raise _PipeClosed() from None
+        except KeyboardInterrupt:
+            raise _Interrupted() from None
 
     def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
+        if sys.stdout is None:  # started with stdout closed (>&-): writing output is then an error, not a crash
+            sys.stdout = _ClosedStream()
         try:
-            rv = super().main(args=args, prog_name=prog_name or "costlab", standalone_mode=False, **extra)
-            sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at interpreter exit
+            with isolation():  # user model code runs in a child process: whatever it does, costlab reports it
+                rv = super().main(args=args, prog_name=prog_name or "costlab", standalone_mode=False, **extra)
+            _flush_output()  # a closed pipe or a full disk shows here, inside the handlers, not at interpreter exit
+            interrupt.check()  # a Ctrl-C that an import swallowed still ends the run as interrupted
         except click.exceptions.Exit as exc:
             rv = exc.exit_code
         except click.UsageError as exc:
@@ -41,7 +56,11 @@ class CostlabGroup(click.Group):
             fail(exc.format_message())
         except CostlabError as exc:
             fail(str(exc))
-        except (click.Abort, KeyboardInterrupt):
+        except (click.Abort, KeyboardInterrupt, _Interrupted):
+            if sys.stderr.isatty():  # after the terminal's ^C, so that the line starts on its own
+                click.echo(err=True)
+            if interrupt.happened():
+                interrupt.exit_interrupted()
             fail("interrupted")
         except SystemExit as exc:  # a command's own exit code passes; any other comes from code costlab ran
             if exc.code in EXIT_CODES or exc.code is None:
@@ -50,18 +69,62 @@ class CostlabGroup(click.Group):
         except (BrokenPipeError, _PipeClosed):  # the reader went away (costlab ... | head): nothing more to say
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
-        except Exception as exc:  # a bug in costlab: still one line and exit 2, the traceback on request
-            if os.environ.get("COSTLAB_DEBUG"):
-                raise
-            fail(f"internal error: {type(exc).__name__}: {exc} (run with COSTLAB_DEBUG=1 for the traceback, and "
-                 f"please report it)")
+        except OSError as exc:
+            if not _writing_output(exc):
+                _internal_error(exc)
+            _drop(sys.stdout)
+            fail(f"cannot write the output: {exc.strerror or describe(exc)}")
+        except Exception as exc:  # noqa: BLE001
+            _internal_error(exc)
         sys.exit(rv if rv in EXIT_CODES else 0)
 
 
+class _ClosedStream(io.TextIOBase):
+    """Stands for a stdout the process was started without."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
+
+
+def _flush_output() -> None:
+    sys.stdout.flush()
+
+
+def _writing_output(exc: OSError) -> bool:
+    """Whether exc came from writing costlab's output (click.echo, the last flush): a full disk, a closed stdout."""
+    frames = [frame.f_code for frame, _ in traceback.walk_tb(exc.__traceback__)]
+    return any(code.co_name in ("echo", "_flush_output", "write") and ("click" in code.co_filename or
+                                                                      code.co_filename == __file__)
+               for code in frames)
+
+
+def _drop(stream) -> None:
+    """Point a failed standard stream at /dev/null, its buffered text with it (the interpreter's last flush would
+    fail again)."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        if stream is sys.stdout:
+            sys.stdout = open(os.devnull, "w")
+        elif stream is sys.stderr:
+            sys.stderr = open(os.devnull, "w")
+
+
+def _internal_error(exc: BaseException) -> None:
+    """A bug in costlab: still one line and exit 2, the traceback on request."""
+    if os.environ.get("COSTLAB_DEBUG"):
+        raise exc
+    fail(f"internal error: {type(exc).__name__}: {describe(exc)} (run with COSTLAB_DEBUG=1 for the traceback, and "
+         f"please report it)")
+
+
 def fail(message: str) -> None:
-    """Print 'costlab: error: message' on one line and exit 2."""
+    """Print 'costlab: error: message' on one line and exit 2 (still 2 when stderr cannot take the line)."""
     line = " ".join(str(message).split())
-    click.echo(f"costlab: error: {line}", err=True)
+    try:
+        click.echo(f"costlab: error: {line}", err=True)
+    except (OSError, ValueError):
+        _drop(sys.stderr)
     sys.exit(2)
 
 

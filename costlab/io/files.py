@@ -127,9 +127,27 @@ def write_whole(path: str | os.PathLike, data: Data, what: str) -> Path:
     return target
 
 
+def check_tree(out: Path, files: dict[str, bytes], what: str) -> None:
+    """Refuse, before anything is written, a tree whose any target cannot be a file: a directory, a FIFO or device,
+    a name ending in '/', or a path under something that is not a directory; the error names that path."""
+    for rel in sorted(files):
+        target = Path(out) / rel
+        if rel.endswith(("/", os.sep)) or not Path(rel).name:
+            raise CostlabError(f"{what} {str(target)!r} names a directory (it ends in '/'), not a file")
+        probe = target.parent
+        while not os.path.lexists(probe) and probe != probe.parent:
+            probe = probe.parent
+        if not os.path.isdir(probe):
+            raise CostlabError(f"cannot write {what} {str(target)!r}: {str(probe)!r} is not a directory")
+        if os.path.lexists(target):
+            writable_file(target, what, via_rename=True)
+
+
 def write_tree(out: Path, files: dict[str, bytes], what: str) -> list[Path]:
-    """Write every file under out, all or nothing: each staged (creating folders as needed), then all renamed.
-    A failure while staging removes every staged file and every folder created."""
+    """Write every file under out, all or nothing: every target checked first (check_tree), then each staged
+    (creating folders as needed), then all renamed. A failure while staging removes every staged file and every
+    folder created."""
+    check_tree(out, files, what)
     created: list[Path] = []
     staged: list[tuple[Path, Path]] = []
     try:

@@ -245,9 +245,11 @@ def host_device(threads: int = 1, recalibrate: bool = False, notify: Optional[Ca
             return cached
         if notify is not None:
             notify(f"the cached host profile {path} is stale ({reason}); calibrating again")
+    from ..isolate import run_isolated
     from .calibrate import calibrate_host
 
-    device = calibrate_host(threads)
+    # in a child too: torch's OpenMP threads, once started in costlab's process, would deadlock every later fork
+    device = run_isolated(f"calibrating the host at {threads} thread(s)", calibrate_host, threads, culprit="torch")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_whole(path, device_toml(device), "device profile cache")

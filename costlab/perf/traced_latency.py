@@ -20,25 +20,35 @@ def traced_layers(spec, input_dims: tuple[int, ...], device: Device, dtype_bytes
     or forward needs real tensors (torchvision's RegNet copies into its weights; a custom autograd Function computing
     with numpy) is built and run on the CPU instead.
     """
+    from ..isolate import run_isolated
+
+    if isinstance(spec, str):
+        trace = run_isolated(f"loading and tracing {spec}", _trace_ops, spec, input_dims)
+    else:
+        trace = _trace_ops(spec, input_dims)
+    rows = predict_rows(trace.rows, device, dtype_bytes, threads, trace.batch, trace.views)
+    layers = [merge(u.name, u.kind, [rows[i] for i in u.rows], u.note(trace.rows)) for u in trace.units]
+    return trace, layers
+
+
+def _trace_ops(spec, input_dims: tuple[int, ...]):
+    """The op timeline of spec on input_dims: on the meta device, else (its construction or forward needs real
+    tensors) on the CPU."""
     from ..traced.models import UserCodeError, make_model, user_call
     from ..traced.timeline import trace_ops
 
     label = spec if isinstance(spec, str) else type(spec).__name__
     dims = ",".join(map(str, input_dims))
     if not isinstance(spec, str):
-        trace = user_call(f"{label} on input {dims}", lambda: trace_ops(spec, input_dims))
-    else:
-        try:
-            model = make_model(spec, "meta")
-            trace = user_call(f"{label} on input {dims}", lambda: trace_ops(model, input_dims))
-        except UserCodeError as exc:
-            if exc.stopped:
-                raise
-            model = make_model(spec, "cpu")
-            trace = user_call(f"{label} on input {dims} (cpu)", lambda: trace_ops(model, input_dims))
-    rows = predict_rows(trace.rows, device, dtype_bytes, threads, trace.batch, trace.views)
-    layers = [merge(u.name, u.kind, [rows[i] for i in u.rows], u.note(trace.rows)) for u in trace.units]
-    return trace, layers
+        return user_call(f"{label} on input {dims}", lambda: trace_ops(spec, input_dims))
+    try:
+        model = make_model(spec, "meta")
+        return user_call(f"{label} on input {dims}", lambda: trace_ops(model, input_dims))
+    except UserCodeError as exc:
+        if exc.stopped:
+            raise
+        model = make_model(spec, "cpu")
+        return user_call(f"{label} on input {dims} (cpu)", lambda: trace_ops(model, input_dims))
 
 
 def traced_report(spec: str, device: Device, threads: int, input_dims: tuple[int, ...], measure: bool,
@@ -71,10 +81,24 @@ def unpriced_ops(spec: str, input_dims: tuple[int, ...]) -> dict:
 
 def _measure(spec: str, trace, layers: list[LayerLatency], threads: int, input_dims, repeats: int,
              warmup: int) -> dict:
+    from ..isolate import run_isolated
+    from .latency import correlations
+
+    passes, total = run_isolated(f"timing {spec} on the CPU", _time_on_cpu, spec, threads, input_dims, repeats, warmup)
+    for unit, layer in zip(trace.units, layers):
+        ran = passes.calls_of(unit.module)
+        if not unit.own and ran <= unit.call:
+            raise CostlabError(f"{spec}: module {unit.module!r} ran {ran} time(s) on the CPU but {unit.call + 1} on "
+                               f"the meta device; its forward depends on the data, so it cannot be timed per layer")
+        layer.measured_ms = passes.self_ms(unit.module) if unit.own else passes.call_ms(unit.module, unit.call)
+    return {"measured_total_ms": total, **correlations(layers)}
+
+
+def _time_on_cpu(spec: str, threads: int, input_dims, repeats: int, warmup: int):
+    """(Passes, the whole model's median ms) of MODULE:CALLABLE built on the CPU and timed there."""
     import torch
 
     from ..traced.models import make_model, user_call
-    from .latency import correlations
     from .measure import measure_total, record_passes, torch_threads
 
     dims = ",".join(map(str, input_dims))
@@ -84,10 +108,4 @@ def _measure(spec: str, trace, layers: list[LayerLatency], threads: int, input_d
         x = torch.randn(input_dims)
         passes = user_call(f"{spec} on input {dims} (cpu)", lambda: record_passes(model, x, repeats, warmup))
         total = user_call(f"{spec} on input {dims} (cpu)", lambda: measure_total(model, x, repeats, warmup))
-    for unit, layer in zip(trace.units, layers):
-        ran = passes.calls_of(unit.module)
-        if not unit.own and ran <= unit.call:
-            raise CostlabError(f"{spec}: module {unit.module!r} ran {ran} time(s) on the CPU but {unit.call + 1} on "
-                               f"the meta device; its forward depends on the data, so it cannot be timed per layer")
-        layer.measured_ms = passes.self_ms(unit.module) if unit.own else passes.call_ms(unit.module, unit.call)
-    return {"measured_total_ms": total, **correlations(layers)}
+    return passes, total

@@ -11,6 +11,7 @@ from ..core.ops import Conv2d
 from ..errors import CostlabError
 from ..io.render import dims_text
 from .batch import nonlinearity, scaled
+from ..isolate import run_isolated
 from .models import UserCodeError, make_model, user_call
 from .trace import Trace, TracedLayer
 from .tracers import get_tracer, pick_tracer, run_tracer
@@ -107,7 +108,14 @@ def analyze_model(spec: str, input_dims: tuple[int, ...], tracer: str = "auto", 
 
 def count_spec(spec: str, dims: tuple[int, ...], tracer: str, convention: str,
                device: Optional[str] = None) -> tuple[Trace, str]:
-    """Build MODULE:CALLABLE on device (default: the tracer's) and trace it; (the trace, the device it ran on).
+    """Build MODULE:CALLABLE on device (default: the tracer's) and trace it, isolated from costlab's process when the
+    command line runs it (costlab.isolate); (the trace, the device it ran on)."""
+    return run_isolated(f"loading and tracing {spec}", _count_spec, spec, dims, tracer, convention, device)
+
+
+def _count_spec(spec: str, dims: tuple[int, ...], tracer: str, convention: str,
+                device: Optional[str] = None) -> tuple[Trace, str]:
+    """count_spec's work.
 
     On the default meta device, a model that cannot be built or run there (RegNet computes its widths with tensor
     ops while it is built; nn.DataParallel moves the model to a GPU where there is one) is counted on CPU instead,

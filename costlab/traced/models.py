@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..errors import CostlabError
+from ..errors import CostlabError, describe
 
 
 def what_happened(exc: BaseException) -> str:
@@ -17,7 +17,7 @@ def what_happened(exc: BaseException) -> str:
         return f"called sys.exit({exc.code!r})"
     if isinstance(exc, KeyboardInterrupt):
         return "was interrupted (KeyboardInterrupt)"
-    first = (str(exc).strip().splitlines() or [""])[0]
+    first = describe(exc)
     return f"raised {type(exc).__name__}" + (f": {first}" if first else "")
 
 
@@ -60,7 +60,7 @@ def load_callable(spec: str):
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        raise CostlabError(f"cannot import module {module_name!r}: {exc}") from None
+        raise CostlabError(f"cannot import module {module_name!r}: {describe(exc)}") from None
     except BaseException as exc:  # noqa: BLE001 - any error raised while importing user code
         raise CostlabError(f"importing module {module_name!r} {what_happened(exc)}") from None
     target = module
