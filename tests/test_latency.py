@@ -131,6 +131,20 @@ def test_weights_stream_from_memory_feature_maps_from_cache():
 
 
 MIB = 1 << 20
+CPU = "a calibrated CPU"  # a profile measured on a CPU running torch eager pays its workspaces, reorders, page faults
+
+
+def test_a_spec_sheet_prices_the_roofline_alone_whatever_the_threads_or_batch():
+    # the same depthwise conv that pays oneDNN's workspace on a calibrated CPU profile (the test below) costs, on a
+    # spec sheet, its fixed cost plus max(compute, memory): 1 ns + 201,856 B / 1e8 B/s (memory-bound), at any threads
+    from costlab.nets.blocks import conv as bare_conv
+
+    sheet = Device(name="sheet", peak_flops=1e15, memory_bandwidth=1e8, overhead_s=1e-9)
+    net = Seq("net", (bare_conv("dw", 32, 32, 3, groups=32),))
+    for threads in (1, 2, 8):
+        (layer,) = predict(analyze(net, Shape(32, 28, 28)), sheet, threads=threads)
+        assert (layer.workspace_bytes, layer.reorder_bytes, layer.first_touch_bytes) == (0, 0, 0)
+        assert layer.predicted_ms == pytest.approx(1e3 * (1e-9 + 201_856 / 1e8))
 
 
 def test_first_touch_of_memory_glibc_maps_afresh():
@@ -144,7 +158,8 @@ def test_first_touch_of_memory_glibc_maps_afresh():
     net = Seq("net", (conv("a", 1, 8, 1), conv("b", 8, 16, 1), conv("c", 16, 2, 1)))
     rows = analyze(net, Shape(1, 1024, 1024)).rows
     assert fresh_bytes(rows) == {"a": 0, "b": 64 * MIB, "c": 0}
-    dev = Device(name="d", peak_flops=1e15, memory_bandwidth=1e15, overhead_s=1e-9, first_touch_bandwidth=1e9)
+    dev = Device(name="d", peak_flops=1e15, memory_bandwidth=1e15, overhead_s=1e-9, first_touch_bandwidth=1e9,
+                 cpu_model=CPU)
     layers = {r.name: r for r in predict(analyze(net, Shape(1, 1024, 1024)), dev)}
     assert layers["b"].first_touch_bytes == 64 * MIB
     assert layers["b"].predicted_ms == pytest.approx(1e3 * 64 * MIB / 1e9, rel=1e-3)
@@ -183,7 +198,7 @@ def test_workspace_of_a_onednn_conv_is_copied_once_more():
     from costlab.nets.blocks import conv as bare_conv
 
     dev = Device(name="d", peak_flops=1e15, memory_bandwidth=1e8, overhead_s=1e-9, cache_bytes=1e6,
-                 cache_bandwidth=1e9, pointwise_flops=1e14)
+                 cache_bandwidth=1e9, pointwise_flops=1e14, cpu_model=CPU)
     net = Seq("net", (bare_conv("dw", 32, 32, 3, groups=32),))
     (layer,) = predict(analyze(net, Shape(32, 28, 28)), dev, threads=1)
     assert layer.workspace_bytes == 200_704
@@ -202,7 +217,7 @@ def test_a_onednn_conv_reorders_its_weights_every_call():
     # 36,864 B, at the profile's 1e6 B/s: 36.864 ms on top of the same conv priced without a reorder rate
     from costlab.nets.blocks import conv as bare_conv
 
-    fast = dict(name="d", peak_flops=1e15, memory_bandwidth=1e15, overhead_s=1e-9)
+    fast = dict(name="d", peak_flops=1e15, memory_bandwidth=1e15, overhead_s=1e-9, cpu_model=CPU)
     net = Seq("net", (bare_conv("c", 32, 32, 3),))
     (with_reorder,) = predict(analyze(net, Shape(32, 28, 28)), Device(**fast, reorder_bandwidth=1e6))
     (without,) = predict(analyze(net, Shape(32, 28, 28)), Device(**fast))

@@ -102,7 +102,7 @@ def build():
     return Net()
 '''
 # peak 1 GFLOP/s, 1 GB/s, 1 us per op; no cache, no first-touch term
-TOY = "peak_flops = 1e9\nmemory_bandwidth = 1e9\noverhead_s = 1e-6\n"
+TOY = "peak_flops = 1e9\nmemory_bandwidth = 1e9\noverhead_s = 1e-6\ncpu_model = \"a calibrated CPU\"\n"  # eager CPU terms priced
 
 
 @pytest.fixture

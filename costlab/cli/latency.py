@@ -82,6 +82,10 @@ def latency(name, device, measure, threads, batch, resolution, input_text, dtype
     if recalibrate and device != "host":
         raise CostlabError(f"--recalibrate measures the host profile; --device {device} is not calibrated here")
     profile = load_device(device, threads, recalibrate, notify=lambda note: click.echo(f"costlab: {note}", err=True))
+    if (not profile.eager_cpu and not measure
+            and click.get_current_context().get_parameter_source("threads") != ParameterSource.DEFAULT):
+        raise CostlabError(f"--threads {threads} changes nothing on {profile.name}, a spec sheet (the roofline and a "
+                           f"fixed cost per op); it sets torch's threads for --measure and for the host profile")
     result = latency_report(name, profile, threads, resolution, measure, dtype_bytes, repeats, batch=batch,
                             input_dims=dims)
     report = result.to_dict()
@@ -100,7 +104,8 @@ def latency(name, device, measure, threads, batch, resolution, input_text, dtype
         text = emit(fmt, [{k: r.get(k, "") for k in columns} for r in layers], display)
     else:
         align = None if display[-1][0] != "note" else ["left"] + ["right"] * (len(display) - 2) + ["left"]
-        text = emit(fmt, [{"note": "", **r} for r in layers], display, footer=_footer(report), align=align)
+        text = emit(fmt, [{"note": "", **r} for r in layers], display, footer=_footer(report, profile.eager_cpu),
+                    align=align)
 
     def roofline():
         from ..plots.latency import roofline_figure
@@ -127,14 +132,18 @@ def _unpriced_line(report: dict) -> str:
     return f"unpriced ops (no rule prices them; counted as 0): {counts_text(report['unpriced_ops'])}"
 
 
-def _footer(report: dict) -> str:
+def _footer(report: dict, eager_cpu: bool) -> str:
     batch = f", batch {report['batch']}" if report["batch"] != 1 else ""
-    lines = [f"{report['name']} at {report['resolution']}{batch}, device {report['device']}, {report['threads']} thread(s): "
+    measured = "measured_total_ms" in report
+    threads = f", {report['threads']} thread(s)" if eager_cpu or measured else ""
+    lines = [f"{report['name']} at {report['resolution']}{batch}, device {report['device']}{threads}: "
              f"{humanize(report['macs'])} MACs, {humanize(report['bytes'])}B moved, "
              f"predicted {report['predicted_total_ms']:.2f} ms"]
-    if "measured_total_ms" in report:
+    if measured:
+        elsewhere = "" if eager_cpu else f"; predicted on {report['device']}, measured on this machine's CPU"
         lines.append(f"measured whole model {report['measured_total_ms']:.2f} ms "
-                     f"(predicted / measured = {report['predicted_total_ms'] / report['measured_total_ms']:.3f})")
+                     f"(predicted / measured = {report['predicted_total_ms'] / report['measured_total_ms']:.3f}"
+                     f"{elsewhere})")
         if "torchvision_total_ms" in report:
             lines.append(f"torchvision's {report['name']}: {report['torchvision_total_ms']:.2f} ms")
         lines.append(f"Spearman per layer: predicted vs measured {_rho(report['spearman_predicted'])}, "

@@ -57,6 +57,13 @@ class Device:
     overhead_by_type: dict = field(default_factory=dict)
     bandwidth_by_kernel: dict = field(default_factory=dict)
 
+    @property
+    def eager_cpu(self) -> bool:
+        """Whether the profile was measured on a CPU running torch eager (a calibrated host: it records the CPU), and
+        so pays what eager PyTorch adds there: oneDNN's workspace copies, weight reorders, first-touch page faults. A
+        spec sheet (a GPU, or a CPU's datasheet) prices the roofline and the fixed cost per op alone."""
+        return bool(self.cpu_model)
+
     def flops_for(self, layer_type: str) -> float:
         """FLOP/s a layer type can reach: depthwise and 1x1 convs (pointwise, SE) their own if the profile
         has them, everything else the peak."""

@@ -121,9 +121,11 @@ def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES
 
 def predict_rows(rows: Sequence[Row], device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES, threads: int = 1,
                  batch: int = 1, views: Optional[dict[int, int]] = None) -> list[LayerLatency]:
-    """predict_row for every row of one pass at a batch, in execution order, with each row's first-touch bytes
-    (memory.fresh_per_row, views as there), its conv workspace and its reordered weights at that thread count
-    (memory.conv_workspace, memory.reordered_weights)."""
+    """predict_row for every row of one pass at a batch, in execution order; on a profile of a CPU running torch
+    eager (Device.eager_cpu), with each row's first-touch bytes (memory.fresh_per_row, views as there), its conv
+    workspace and its reordered weights at that thread count (memory.conv_workspace, memory.reordered_weights)."""
+    if not device.eager_cpu:  # a spec sheet: the roofline and the fixed cost alone, whatever the threads or batch
+        return [predict_row(r, device, dtype_bytes, batch) for r in rows]
     fresh = fresh_per_row(rows, dtype_bytes, threads, batch, views)
     return [predict_row(r, device, dtype_bytes, batch, f, conv_workspace(r, threads, batch) * dtype_bytes * batch,
                         reordered_weights(r, threads, batch) * dtype_bytes)
