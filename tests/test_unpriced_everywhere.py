@@ -73,18 +73,20 @@ def test_assert_budget_warns_and_strict_raises(models):
 
 # ----------------------------------------------------------------------------------------------------- latency
 
-@pytest.mark.parametrize("name,op", [("fft", "_fft_r2c"), ("numpy_function", "NumpySort.apply")])
-def test_latency_names_unpriced_ops_and_strict_fails_on_them(run, models, name, op):
-    """A custom Function computing in numpy cannot run on meta: it is traced on CPU, as analyze does."""
+@pytest.mark.parametrize("name,ops", [("fft", {"_fft_r2c": 1, "abs": 1}), ("numpy_function", {"NumpySort.apply": 1})])
+def test_latency_names_unpriced_ops_and_strict_fails_on_them(run, models, name, ops):
+    """A custom Function computing in numpy cannot run on meta: it is traced on CPU, as analyze does. The latency
+    also names what the roofline gives no time: the FFT's .abs() after it (rfft2(y).abs(), one call each)."""
     args = ("latency", f"costlab_user_models:{name}", "--input", "1,3,8,8", "--device", "jetson-nano")
+    listed = ", ".join(f"{op} x{n}" for op, n in ops.items())
     result = run(*args)
     assert result.exit_code == 0, result.output
-    assert f"unpriced ops (no rule prices them; counted as 0): {op} x1" in result.stdout
+    assert f"unpriced ops (no rule prices them; counted as 0): {listed}" in result.stdout
     data = json.loads(run(*args, "--format", "json").stdout)
-    assert data["unpriced_ops"] == {op: 1} and data["macs"] == CONV
+    assert data["unpriced_ops"] == ops and data["macs"] == CONV
     strict = run(*args, "--strict")
     assert strict.exit_code == 1
-    assert strict.stderr.strip() == f"costlab: --strict: unpriced ops: {op} x1"
+    assert strict.stderr.strip() == f"costlab: --strict: unpriced ops: {listed}"
 
 
 def test_latency_strict_passes_without_unpriced_ops(run, models):
@@ -111,3 +113,40 @@ def test_eye_complex_and_views_are_neither_unpriced_nor_uncounted(run, models, c
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["macs"] == conv and data["unpriced_ops"] == {} and data["uncounted_ops"] == {}
+
+
+# ------------------------------------------------------------------------------------------- latency of an LSTM
+
+LSTM_MODEL = '''
+import torch
+
+
+class Seq(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(8, 16)
+
+    def forward(self, x):  # (1, 8, 2, 2): 4 time steps of 8 features
+        y, _ = self.lstm(x.flatten(2).permute(2, 0, 1))
+        return y
+
+
+def build():
+    return Seq()
+'''
+
+
+def test_a_latency_that_cannot_price_an_lstm_says_so_and_strict_fails(run, tmp_path, monkeypatch):
+    # the roofline has no rule for what an LSTM step runs: two addmm per step (input and hidden), 4 steps = 8, with
+    # their gates; a latency limit on it would hold at 0 ms without a word. It is named, and --strict fails on it
+    (tmp_path / "lstm_latency.py").write_text(LSTM_MODEL)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "b.toml").write_text('[[budget]]\nmodel = "lstm_latency:build"\ninput = [1, 8, 2, 2]\n'
+                                     'max_latency_ms = 0.1\ndevice = "jetson-nano"\n')
+    held = run("check", "b.toml")
+    assert held.exit_code == 0 and "addmm x8" in held.stderr and "latency_ms leaves out unpriced ops" in held.stderr
+    assert run("check", "b.toml", "--strict").exit_code == 1
+    latency = run("latency", "lstm_latency:build", "--input", "1,8,2,2", "--device", "jetson-nano", "--format", "json")
+    assert latency.exit_code == 0 and json.loads(latency.stdout)["unpriced_ops"]["addmm"] == 8
+    assert run("latency", "lstm_latency:build", "--input", "1,8,2,2", "--device", "jetson-nano", "--strict").exit_code == 1

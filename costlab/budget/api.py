@@ -9,7 +9,7 @@ from typing import Any, Optional, Sequence
 from ..core.conventions import CONVENTIONS, DEFAULT_CONVENTION
 from ..errors import CostlabError
 from ..perf.devices import Device
-from .check import Result, measure, predicted_latency_ms, unpriced_of
+from .check import Result, latency_result, measure, unpriced_of
 from .schema import (LATENCY_KEY, LATENCY_METRIC, LIMITS, default_name, latency_device, parse_input, parse_latency,
                      parse_limit, suggest)
 
@@ -45,8 +45,7 @@ def assert_budget(model_or_name: Any, input: Optional[Sequence[int]] = None, res
     name = default_name(label, resolution, alpha, input_shape, convention)
     analysis = measure(model, resolution, alpha, input_shape, convention)
     unpriced = unpriced_of(analysis)
-    results = [Result(name, label, metric, limit, predicted_latency_ms(model, analysis, profile, input_shape, resolution),
-                      device=profile.name, unpriced=unpriced) if metric == LATENCY_METRIC
+    results = [latency_result(name, model, limit, analysis, profile, input_shape, resolution) if metric == LATENCY_METRIC
                else Result(name, label, metric, limit, int(getattr(analysis, metric)),
                            unpriced=() if metric == "params" else unpriced) for metric, limit in limits]
     failed = [r for r in results if not r.ok]

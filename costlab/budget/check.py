@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,19 +147,30 @@ class Result:
 
 
 def predicted_latency_ms(model: Any, analysis: Any, device, input_shape: Optional[Sequence[int]] = None,
-                         resolution: Optional[int] = None) -> float:
-    """The roofline's whole-model prediction on device (fp32, at the device's thread count, else 1): over an analysed
-    network's rows (no torch), or over a MODULE:CALLABLE's / nn.Module's traced ops (perf.traced_latency)."""
+                         resolution: Optional[int] = None) -> tuple[float, dict]:
+    """(the roofline's whole-model prediction on device (fp32, at the device's thread count, else 1), the ops it
+    could not price, by name): over an analysed network's rows (no torch; every row priced), or over a
+    MODULE:CALLABLE's / nn.Module's traced ops (perf.traced_latency)."""
     threads = device.threads or 1
     if isinstance(analysis, Analysis):
         from ..perf.roofline import predict
 
-        return sum(layer.predicted_ms for layer in predict(analysis, device, threads=threads))
-    from ..perf.traced_latency import traced_layers
+        return sum(layer.predicted_ms for layer in predict(analysis, device, threads=threads)), {}
+    from ..perf.traced_latency import traced_layers, unplaced_ops
 
     dims = tuple(input_shape) if input_shape is not None else (1, 3, resolution, resolution)
-    _, layers = traced_layers(model, dims, device, DEFAULT_DTYPE_BYTES, threads)
-    return sum(layer.predicted_ms for layer in layers)
+    trace, layers = traced_layers(model, dims, device, DEFAULT_DTYPE_BYTES, threads)
+    return sum(layer.predicted_ms for layer in layers), unplaced_ops(trace)
+
+
+def latency_result(name: str, model: Any, limit: float, analysis: Any, device, input_shape=None, resolution=None,
+                   line: Optional[int] = None) -> Result:
+    """A max_latency_ms limit's Result: the prediction, and as unpriced the ops the count left out and those the
+    roofline gives no time."""
+    actual, unplaced = predicted_latency_ms(model, analysis, device, input_shape, resolution)
+    unpriced = tuple(sorted((Counter(dict(unpriced_of(analysis))) | Counter(unplaced)).items()))  # one op, one count
+    label = model if isinstance(model, str) else type(model).__name__
+    return Result(name, label, LATENCY_METRIC, limit, actual, line, device.name, unpriced)
 
 
 def unpriced_of(analysis: Any) -> tuple[tuple[str, int], ...]:
@@ -179,8 +192,8 @@ def evaluate(budgets: Sequence[Budget]) -> list[Result]:
             for metric, limit in b.limits:
                 unpriced = () if metric == "params" else unpriced_of(analysis)
                 if metric == LATENCY_METRIC:
-                    actual = predicted_latency_ms(b.model, analysis, b.device, b.input, b.resolution)
-                    results.append(Result(b.name, b.model, metric, limit, actual, b.line, b.device.name, unpriced))
+                    results.append(latency_result(b.name, b.model, limit, analysis, b.device, b.input, b.resolution,
+                                                  b.line))
                 else:
                     results.append(Result(b.name, b.model, metric, limit, int(getattr(analysis, metric)), b.line,
                                           unpriced=unpriced))

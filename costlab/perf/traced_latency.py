@@ -8,6 +8,8 @@ leaf call's span, a container's own time (its span minus its children's).
 
 from __future__ import annotations
 
+from collections import Counter
+
 from ..errors import CostlabError
 from .devices import Device
 from .roofline import LayerLatency, merge, predict_rows
@@ -63,20 +65,25 @@ def traced_report(spec: str, device: Device, threads: int, input_dims: tuple[int
     trace, layers = traced_layers(spec, input_dims, device, dtype_bytes, threads)
     macs = sum(r.macs for r in trace.rows) * trace.batch
     report = LatencyReport(spec, input_dims[2], device.name, threads, dtype_bytes, macs, layers,
-                           batch=input_dims[0], unpriced=unpriced_ops(spec, input_dims))
+                           batch=input_dims[0], unpriced=unpriced_ops(spec, input_dims) | unplaced_ops(trace))
     if measure:
         report.measured = _measure(spec, trace, layers, threads, input_dims, repeats, warmup)
     return report
 
 
-def unpriced_ops(spec: str, input_dims: tuple[int, ...]) -> dict:
+def unplaced_ops(trace) -> Counter:
+    """The ops of a traced model the roofline gives no time (an LSTM's addmm and gates): its units' unpriced ops."""
+    return sum((Counter(u.unpriced) for u in trace.units), Counter())
+
+
+def unpriced_ops(spec: str, input_dims: tuple[int, ...]) -> Counter:
     """The ops of spec that compute and that no rule prices, by name: those `costlab analyze` lists under the paper
     convention, whose MACs the latency rows carry (the model counted once more, by FlopCounterMode)."""
     from ..core.conventions import DEFAULT_CONVENTION
     from ..traced.count import count_spec
 
     trace, _ = count_spec(spec, tuple(input_dims), "torch", DEFAULT_CONVENTION)
-    return dict(trace.unpriced)
+    return Counter(trace.unpriced)
 
 
 def _measure(spec: str, trace, layers: list[LayerLatency], threads: int, input_dims, repeats: int,
