@@ -349,6 +349,19 @@ def test_without_torch_a_cached_host_profile_is_refused_in_one_line(run, tmp_pat
     assert "costlab[trace]" in line and "stale" not in line
 
 
+def test_a_cache_that_cannot_be_written_is_said_once_and_not_fatal(tmp_path, monkeypatch):
+    from costlab.perf import calibrate
+
+    monkeypatch.setattr(calibrate, "calibrate_host", lambda threads: _host_profile(threads))
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("COSTLAB_CACHE_DIR", str(blocker / "cache"))  # a folder under a file cannot be made
+    notes = []
+    assert host_device(1, notify=notes.append) == _host_profile(1)
+    (note,) = notes
+    assert "could not be cached" in note and str(blocker / "cache" / "host-1.toml") in note
+
+
 def test_recalibrate_measures_again_and_is_for_the_host_only(run, tmp_path, monkeypatch):
     from costlab.perf import calibrate
 

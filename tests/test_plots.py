@@ -166,3 +166,11 @@ def test_compare_panels_go_to_a_log_axis_only_over_a_wide_span(kinds, cin, cout,
     fig.canvas.draw()
     labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels() if t.get_text()]
     assert labels and not any("times" in s or "^" in s or "e+" in s for s in labels)  # no 2x10^1 mathtext, no 1e+03
+
+
+def test_compare_ratio_labels_stay_readable():
+    from costlab.plots.compare import ratio_text
+
+    # 512 -> 512 3x3: depthwise / full = 1 / 512 = 0.001953125; full / depthwise = 512; a 4,608-fold span
+    assert [ratio_text(v) for v in (1.0, 1 / 512, 512.0, 4608.0, 1e-5)] == ["1x", "0.00195x", "512x", "4,608x",
+                                                                           "1.0e-05x"]

@@ -260,8 +260,10 @@ def host_device(threads: int = 1, recalibrate: bool = False, notify: Optional[Ca
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_whole(path, device_toml(device), "device profile cache")
-    except (OSError, CostlabError):
-        pass  # an unwritable cache only costs a recalibration next time
+    except (OSError, CostlabError) as exc:  # an unwritable cache only costs a recalibration next time: said, not fatal
+        if notify is not None:
+            notify(f"the host profile could not be cached at {path} ({getattr(exc, 'strerror', None) or exc}); "
+                   f"it is measured again next time")
     return device
 
 

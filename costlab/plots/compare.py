@@ -10,6 +10,13 @@ from .base import PALETTE, log_axis, pyplot, si_formatter
 LOG_SPAN = 20.0  # largest / smallest bar beyond which a panel goes to a log axis
 
 
+def ratio_text(ratio: float) -> str:
+    """A bar's ratio to the first: '0.119x', '3.89x', '1,000x' (never '1e+03x'); below 0.001, '2.0e-05x'."""
+    if ratio >= 1000:
+        return f"{ratio:,.0f}x"
+    return f"{ratio:.1e}x" if 0 < ratio < 0.001 else f"{ratio:.3g}x"
+
+
 def compare_figure(rows: Sequence, title: str):
     """Two bar panels, params and MACs per KIND (Compared results), each bar labelled with its ratio to the first KIND;
     a panel whose bars span more than LOG_SPAN is drawn on a log axis, says so, and labels ticks in one SI form."""
@@ -32,7 +39,7 @@ def compare_figure(rows: Sequence, title: str):
         ax.set_title(label)
         base = values[0] or 1
         for bar, value in zip(bars, values):
-            ax.annotate(f"{value / base:.3g}x", (bar.get_x() + bar.get_width() / 2, value),
+            ax.annotate(ratio_text(value / base), (bar.get_x() + bar.get_width() / 2, value),
                         ha="center", va="bottom", fontsize=9, xytext=(0, 2), textcoords="offset points")
         ax.tick_params(axis="x", rotation=20 if len(rows) > 3 else 0)
         ax.margins(y=0.15)
