@@ -60,7 +60,9 @@ def run_isolated(what: str, fn: Callable[..., Any], *args: Any, culprit: str = "
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
+        _own_group()
         _child(write_fd, fn, args)
+    _own_group(pid)  # both sides set it, so it holds before either goes on
     os.close(write_fd)
     try:
         payload, status = _collect(pid, read_fd)
@@ -69,6 +71,7 @@ def run_isolated(what: str, fn: Callable[..., Any], *args: Any, culprit: str = "
         raise
     finally:
         os.close(read_fd)
+        _kill_group(pid)  # what the model's code forked is ended with it: nothing outlives costlab or holds a pipe
     if payload is None:
         raise CostlabError(f"{culprit} ended the process ({_how(status)}) while {what}")
     kind, value = pickle.loads(payload)
@@ -179,6 +182,22 @@ def _kill(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
     except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def _own_group(pid: int = 0) -> None:
+    """Put the child (pid; 0: this process) in a process group of its own, so _kill_group reaches its descendants."""
+    try:
+        os.setpgid(pid, pid if pid else 0)
+    except OSError:  # the child already exec'd or exited: nothing left to group
+        pass
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL every process left in the child's group (processes the model's code forked); none left is fine."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
         pass
 
 

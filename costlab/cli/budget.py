@@ -11,6 +11,7 @@ import click
 
 from ..budget.check import check_file
 from ..io.files import not_an_input
+from ..io.toml import FILES_READ
 from ..budget.outputs import check_junit_path, check_summary_path, github_annotations, render_results, write_outputs
 from .options import format_option
 
@@ -53,7 +54,13 @@ def check(budget_file: str, junit: Optional[str], strict: bool, fmt: str) -> int
     summary_env = os.environ.get("GITHUB_STEP_SUMMARY")
     summary_path = (not_an_input(check_summary_path(summary_env), [budget_file], "GITHUB_STEP_SUMMARY")
                     if summary_env else None)
+    if junit_path and summary_path:
+        not_an_input(junit_path, [summary_path], "JUnit file")
+    first_read = len(FILES_READ)
     results = check_file(budget_file)
+    for path, what in ((junit_path, "JUnit file"), (summary_path, "GITHUB_STEP_SUMMARY")):
+        if path is not None:  # nor any file the budgets read: an architecture or device TOML they name
+            not_an_input(path, FILES_READ[first_read:], what)
     output = render_results(results, fmt)
     write_outputs(results, junit_path, summary_path, budget_file)
     click.echo(output)

@@ -82,8 +82,7 @@ def latency(name, device, measure, threads, batch, resolution, input_text, dtype
     if recalibrate and device != "host":
         raise CostlabError(f"--recalibrate measures the host profile; --device {device} is not calibrated here")
     profile = load_device(device, threads, recalibrate, notify=lambda note: click.echo(f"costlab: {note}", err=True))
-    if (not profile.eager_cpu and not measure
-            and click.get_current_context().get_parameter_source("threads") != ParameterSource.DEFAULT):
+    if not profile.eager_cpu and not measure and threads != 1:
         raise CostlabError(f"--threads {threads} changes nothing on {profile.name}, a spec sheet (the roofline and a "
                            f"fixed cost per op); it sets torch's threads for --measure and for the host profile")
     result = latency_report(name, profile, threads, resolution, measure, dtype_bytes, repeats, batch=batch,
@@ -136,9 +135,12 @@ def _footer(report: dict, eager_cpu: bool) -> str:
     batch = f", batch {report['batch']}" if report["batch"] != 1 else ""
     measured = "measured_total_ms" in report
     threads = f", {report['threads']} thread(s)" if eager_cpu or measured else ""
+    macs = f"{humanize(report['macs'])} MACs"
+    if report.get("counted_macs", report["macs"]) != report["macs"]:  # some of what analyze counts has no time here
+        macs = (f"{humanize(report['macs'])} MACs priced of the {humanize(report['counted_macs'])} counted "
+                f"(the rest in unpriced ops)")
     lines = [f"{report['name']} at {report['resolution']}{batch}, device {report['device']}{threads}: "
-             f"{humanize(report['macs'])} MACs, {humanize(report['bytes'])}B moved, "
-             f"predicted {report['predicted_total_ms']:.2f} ms"]
+             f"{macs}, {humanize(report['bytes'])}B moved, predicted {report['predicted_total_ms']:.2f} ms"]
     if measured:
         elsewhere = "" if eager_cpu else f"; predicted on {report['device']}, measured on this machine's CPU"
         lines.append(f"measured whole model {report['measured_total_ms']:.2f} ms "

@@ -44,8 +44,8 @@ def not_an_input(output: Path, inputs: Sequence[str | os.PathLike], what: str) -
         except OSError:
             same = False
         if same:
-            raise CostlabError(f"{what} {str(output)!r} is the input file {str(source)!r}; writing it would replace "
-                               f"what was read")
+            raise CostlabError(f"{what} {str(output)!r} is the file {str(source)!r} this run reads or writes; "
+                               f"writing it would replace it")
     return output
 
 

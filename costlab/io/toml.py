@@ -23,9 +23,14 @@ except ModuleNotFoundError:  # Python 3.10
         tomllib = None  # type: ignore[assignment]
 
 
+FILES_READ: list[Path] = []  # every file read this run: an output may never be written over one (io.files.not_an_input)
+
+
 def read_text(path: str | os.PathLike, what: str) -> str:
-    """The file's text; what ('architecture file', 'budget file', ...) names it in every error."""
+    """The file's text; what ('architecture file', 'budget file', ...) names it in every error; the path joins
+    FILES_READ."""
     p = Path(path)
+    FILES_READ.append(p)
     if p.is_dir():
         raise CostlabError(f"{what} {str(p)!r} is a directory, not a TOML file")
     if p.exists() and not p.is_file():  # opening a FIFO waits for a writer; a device may never end

@@ -117,7 +117,7 @@ def get_arch(name_or_path: ArchLike) -> Arch:
     key = str(name_or_path)
     if key in ARCHS:
         return ARCHS[key]
-    if key.endswith(".toml") or Path(key).is_file():
+    if key.endswith(".toml") or Path(key).exists():  # a FIFO or device is read (and refused) as a file, not a name
         from .spec import load_arch
 
         return load_arch(key)

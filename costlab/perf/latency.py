@@ -44,6 +44,7 @@ class LatencyReport:
     batch: int = 1
     # a traced model's ops that compute and that no rule prices (traced.trace.unpriced_op), by name; None when analysed
     unpriced: Optional[dict] = None
+    counted_macs: Optional[int] = None  # a traced model's MACs as `analyze` counts them (paper), priced or not
 
     @property
     def bytes(self) -> int:
@@ -63,6 +64,8 @@ class LatencyReport:
         """JSON shape: name, resolution, batch, device, threads, dtype_bytes, macs, bytes, predicted_total_ms, the
         measurements with --measure, a traced model's unpriced_ops, layers."""
         unpriced = {} if self.unpriced is None else {"unpriced_ops": dict(self.unpriced)}
+        if self.counted_macs is not None:
+            unpriced["counted_macs"] = self.counted_macs
         return {"name": self.name, "resolution": self.resolution, "batch": self.batch, "device": self.device,
                 "threads": self.threads, "dtype_bytes": self.dtype_bytes, "macs": self.macs, "bytes": self.bytes,
                 "predicted_total_ms": self.predicted_total_ms, **self.measured, **unpriced,

@@ -64,8 +64,10 @@ def traced_report(spec: str, device: Device, threads: int, input_dims: tuple[int
     input_dims = parse_input_shape(list(input_dims), "--input", rank=4)
     trace, layers = traced_layers(spec, input_dims, device, dtype_bytes, threads)
     macs = sum(r.macs for r in trace.rows) * trace.batch
+    counted = counted_trace(spec, input_dims)
     report = LatencyReport(spec, input_dims[2], device.name, threads, dtype_bytes, macs, layers,
-                           batch=input_dims[0], unpriced=unpriced_ops(spec, input_dims) | unplaced_ops(trace))
+                           batch=input_dims[0], unpriced=Counter(counted.unpriced) | unplaced_ops(trace),
+                           counted_macs=counted.total_macs)
     if measure:
         report.measured = _measure(spec, trace, layers, threads, input_dims, repeats, warmup)
     return report
@@ -76,14 +78,14 @@ def unplaced_ops(trace) -> Counter:
     return sum((Counter(u.unpriced) for u in trace.units), Counter())
 
 
-def unpriced_ops(spec: str, input_dims: tuple[int, ...]) -> Counter:
-    """The ops of spec that compute and that no rule prices, by name: those `costlab analyze` lists under the paper
-    convention, whose MACs the latency rows carry (the model counted once more, by FlopCounterMode)."""
+def counted_trace(spec: str, input_dims: tuple[int, ...]):
+    """spec counted as `costlab analyze` counts it (paper convention, FlopCounterMode): its MACs, priced by a rule or
+    not, and the ops that compute and that no rule prices."""
     from ..core.conventions import DEFAULT_CONVENTION
     from ..traced.count import count_spec
 
     trace, _ = count_spec(spec, tuple(input_dims), "torch", DEFAULT_CONVENTION)
-    return Counter(trace.unpriced)
+    return trace
 
 
 def _measure(spec: str, trace, layers: list[LayerLatency], threads: int, input_dims, repeats: int,

@@ -32,20 +32,22 @@ def check_names(names: Sequence[str]) -> list[str]:
     from ..nets.registry import get_arch
 
     require(len(names) > 0, "give at least one architecture NAME, or --all")
-    builtin = set(builtin_models())
-    filed: dict[str, str] = {}
+    builtin = {n.lower() for n in builtin_models()}
+    filed: dict[str, str] = {}  # file name, lower-cased (a case-insensitive checkout) -> the input that writes it
     for name in dict.fromkeys(names):
         arch = get_arch(name)  # the one-line 'unknown architecture ... did you mean' or TOML error
-        if name not in builtin:  # a file's own name becomes file names in --out: nothing that leaves it or clobbers
-            if not FILE_NAME.fullmatch(arch.name) or arch.name.lower() == "readme":
+        key = arch.name.lower()
+        if name not in builtin_models():  # a file's own name becomes file names in --out: none that leaves it or clobbers
+            if not FILE_NAME.fullmatch(arch.name) or key == "readme":
                 raise CostlabError(f"{name}: name {arch.name!r} cannot name a report file; use up to 100 letters, "
                                    f"digits, '_', '-' or '.', starting with a letter or digit (not 'README')")
-            if arch.name in builtin:
-                raise CostlabError(f"{name}: name {arch.name!r} is a built-in architecture's, whose report it would "
-                                   f"replace; give the file a name of its own")
-        if arch.name in filed:
-            raise CostlabError(f"{filed[arch.name]} and {name} would both write {arch.name}.md; give one of them")
-        filed[arch.name] = name
+            if key in builtin:
+                raise CostlabError(f"{name}: name {arch.name!r} is a built-in architecture's (in any case), whose "
+                                   f"report it would replace; give the file a name of its own")
+        if key in filed:
+            raise CostlabError(f"{filed[key]} and {name} would both write {arch.name}.md (names compared in any "
+                               f"case); pass one of them, or rename one")
+        filed[key] = name
     return list(filed.values())
 
 

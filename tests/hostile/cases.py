@@ -1050,7 +1050,16 @@ for label, argv, name in (("arch", ["arch"], "net.toml"), ("report", ["report", 
     bad(f"input-fifo-{label}", argv + [f"{{tmp}}/{name}"], "not a regular file", files={name: Fifo()},
         check=fifo_kept(name))
 # an output target that is the input it was read from: refused, the budget file left as it was
-bad("check-junit-is-the-budget-file", ["check", "{tmp}/b.toml", "--junit", "{tmp}/b.toml"], "is the input file",
+bad("check-junit-is-the-budget-file", ["check", "{tmp}/b.toml", "--junit", "{tmp}/b.toml"], "this run reads or writes",
     files={"b.toml": budget_text()})
-bad("check-step-summary-is-the-budget-file", ["check", "{tmp}/b.toml"], "is the input file",
+bad("check-step-summary-is-the-budget-file", ["check", "{tmp}/b.toml"], "this run reads or writes",
     env={"GITHUB_STEP_SUMMARY": "{tmp}/b.toml"}, files={"b.toml": budget_text()})
+# nor a file the budgets read (an architecture or device TOML), nor the other output
+bad("check-junit-is-a-model-file", ["check", "{tmp}/b.toml", "--junit", "{tmp}/net.toml"], "this run reads or writes",
+    files={"b.toml": '[[budget]]\nmodel = "net.toml"\nmax_macs = "1G"\n', "net.toml": arch_text()})
+bad("check-step-summary-is-a-device-file", ["check", "{tmp}/b.toml"], "this run reads or writes",
+    env={"GITHUB_STEP_SUMMARY": "{tmp}/dev.toml"},
+    files={"b.toml": '[[budget]]\nmodel = "mobilenet_v2"\nmax_latency_ms = 50\ndevice = "dev.toml"\n',
+           "dev.toml": device_text()})
+bad("check-junit-is-the-step-summary", ["check", "{tmp}/b.toml", "--junit", "{tmp}/s.md"], "this run reads or writes",
+    env={"GITHUB_STEP_SUMMARY": "{tmp}/s.md"}, files={"b.toml": budget_text(), "s.md": "# summary\n"})
