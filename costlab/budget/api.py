@@ -9,7 +9,7 @@ from typing import Any, Optional, Sequence
 from ..core.conventions import CONVENTIONS, DEFAULT_CONVENTION
 from ..errors import CostlabError
 from ..perf.devices import Device
-from .check import Result, latency_result, measure, unpriced_of
+from .check import Result, limit_result, measure, model_label
 from .schema import (LATENCY_KEY, LATENCY_METRIC, LIMITS, default_name, latency_device, parse_input, parse_latency,
                      parse_limit, suggest)
 
@@ -41,13 +41,10 @@ def assert_budget(model_or_name: Any, input: Optional[Sequence[int]] = None, res
         raise CostlabError(f"unknown convention {convention!r}{suggest(str(convention), CONVENTIONS)}")
     input_shape = None if input is None else parse_input(input)
     model = os.fspath(model_or_name) if isinstance(model_or_name, os.PathLike) else model_or_name
-    label = model if isinstance(model, str) else type(model).__name__
-    name = default_name(label, resolution, alpha, input_shape, convention)
+    name = default_name(model_label(model), resolution, alpha, input_shape, convention)
     analysis = measure(model, resolution, alpha, input_shape, convention)
-    unpriced = unpriced_of(analysis)
-    results = [latency_result(name, model, limit, analysis, profile, input_shape, resolution) if metric == LATENCY_METRIC
-               else Result(name, label, metric, limit, int(getattr(analysis, metric)),
-                           unpriced=() if metric == "params" else unpriced) for metric, limit in limits]
+    results = [limit_result(name, model, metric, limit, analysis, profile, input_shape, resolution)
+               for metric, limit in limits]
     failed = [r for r in results if not r.ok]
     leaving_out = [r.unpriced_text() for r in results if r.unpriced]
     problems = ["budget exceeded: " + "; ".join(r.message() for r in failed)] if failed else []

@@ -163,14 +163,23 @@ def predicted_latency_ms(model: Any, analysis: Any, device, input_shape: Optiona
     return sum(layer.predicted_ms for layer in layers), unplaced_ops(trace)
 
 
-def latency_result(name: str, model: Any, limit: float, analysis: Any, device, input_shape=None, resolution=None,
-                   line: Optional[int] = None) -> Result:
-    """A max_latency_ms limit's Result: the prediction, and as unpriced the ops the count left out and those the
-    roofline gives no time."""
+def model_label(model: Any) -> str:
+    """How a result names its model: the name or path as given, an nn.Module instance by its class."""
+    return model if isinstance(model, str) else type(model).__name__
+
+
+def limit_result(name: str, model: Any, metric: str, limit: float, analysis: Any, device=None, input_shape=None,
+                 resolution=None, line: Optional[int] = None) -> Result:
+    """One limit's Result. A count (macs, flops, params) is the analysis' own, with the ops its count left out (none
+    for params); a latency (max_latency_ms) is the roofline's prediction on device, with the ops the count left out
+    and those the roofline gives no time, each op once."""
+    unpriced = () if metric == "params" else unpriced_of(analysis)
+    if metric != LATENCY_METRIC:
+        return Result(name, model_label(model), metric, limit, int(getattr(analysis, metric)), line,
+                      unpriced=unpriced)
     actual, unplaced = predicted_latency_ms(model, analysis, device, input_shape, resolution)
-    unpriced = tuple(sorted((Counter(dict(unpriced_of(analysis))) | Counter(unplaced)).items()))  # one op, one count
-    label = model if isinstance(model, str) else type(model).__name__
-    return Result(name, label, LATENCY_METRIC, limit, actual, line, device.name, unpriced)
+    unpriced = tuple(sorted((Counter(dict(unpriced)) | Counter(unplaced)).items()))
+    return Result(name, model_label(model), metric, limit, actual, line, device.name, unpriced)
 
 
 def unpriced_of(analysis: Any) -> tuple[tuple[str, int], ...]:
@@ -189,14 +198,8 @@ def evaluate(budgets: Sequence[Budget]) -> list[Result]:
             if key not in cache:
                 cache[key] = measure(b.model, b.resolution, b.alpha, b.input, b.convention, b.base_dir)
             analysis = cache[key]
-            for metric, limit in b.limits:
-                unpriced = () if metric == "params" else unpriced_of(analysis)
-                if metric == LATENCY_METRIC:
-                    results.append(latency_result(b.name, b.model, limit, analysis, b.device, b.input, b.resolution,
-                                                  b.line))
-                else:
-                    results.append(Result(b.name, b.model, metric, limit, int(getattr(analysis, metric)), b.line,
-                                          unpriced=unpriced))
+            results += [limit_result(b.name, b.model, metric, limit, analysis, b.device, b.input, b.resolution,
+                                     b.line) for metric, limit in b.limits]
         except CostlabError as exc:
             raise CostlabError(f"{b.where or repr(b.name)}: {exc}") from None
     return results

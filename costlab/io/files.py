@@ -39,8 +39,9 @@ def writable_file(path: str | os.PathLike, what: str, via_rename: bool = False) 
 def not_an_input(output: Path, inputs: Sequence[str | os.PathLike], what: str) -> Path:
     """Refuse an output target that is one of the command's input files (the budget file as --junit, ...)."""
     for source in inputs:
-        try:
-            same = output.exists() and os.path.samefile(output, source)
+        try:  # one path spelled two ways, or (a link) one file under two paths, even before either exists
+            same = Path(output).resolve() == Path(source).resolve() or (
+                output.exists() and os.path.samefile(output, source))
         except OSError:
             same = False
         if same:

@@ -32,12 +32,13 @@ def check_names(names: Sequence[str]) -> list[str]:
     from ..nets.registry import get_arch
 
     require(len(names) > 0, "give at least one architecture NAME, or --all")
-    builtin = {n.lower() for n in builtin_models()}
+    builtins = builtin_models()
+    builtin = {n.lower() for n in builtins}
     filed: dict[str, str] = {}  # file name, lower-cased (a case-insensitive checkout) -> the input that writes it
     for name in dict.fromkeys(names):
         arch = get_arch(name)  # the one-line 'unknown architecture ... did you mean' or TOML error
         key = arch.name.lower()
-        if name not in builtin_models():  # a file's own name becomes file names in --out: none that leaves it or clobbers
+        if name not in builtins:  # a file's own name becomes file names in --out: none that leaves it or clobbers
             if not FILE_NAME.fullmatch(arch.name) or key == "readme":
                 raise CostlabError(f"{name}: name {arch.name!r} cannot name a report file; use up to 100 letters, "
                                    f"digits, '_', '-' or '.', starting with a letter or digit (not 'README')")

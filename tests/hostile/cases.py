@@ -1063,3 +1063,5 @@ bad("check-step-summary-is-a-device-file", ["check", "{tmp}/b.toml"], "this run 
            "dev.toml": device_text()})
 bad("check-junit-is-the-step-summary", ["check", "{tmp}/b.toml", "--junit", "{tmp}/s.md"], "this run reads or writes",
     env={"GITHUB_STEP_SUMMARY": "{tmp}/s.md"}, files={"b.toml": budget_text(), "s.md": "# summary\n"})
+bad("check-junit-is-the-step-summary-not-yet-there", ["check", "{tmp}/b.toml", "--junit", "{tmp}/new.md"],
+    "this run reads or writes", env={"GITHUB_STEP_SUMMARY": "{tmp}/new.md"}, files={"b.toml": budget_text()})
