@@ -106,8 +106,9 @@ def calibrate(threads: int) -> int:
     start = time.perf_counter()
     device = host_device(threads, recalibrate=True)
     print(f"calibrated host-{threads} in {time.perf_counter() - start:.1f} s (load {_load():.2f}): "
-          f"peak {device.peak_flops / 1e9:.1f} GFLOP/s, 1x1 {device.pointwise_flops / 1e9:.1f}, "
-          f"depthwise {device.depthwise_flops / 1e9:.1f}, memory {device.memory_bandwidth / 1e9:.1f} GB/s, "
+          f"peak {device.peak_flops / 1e9:.1f} GFLOP/s, 1x1 GEMM {device.pointwise_flops / 1e9:.1f}, "
+          f"depthwise {device.depthwise_flops / 1e9:.1f}, grouped {device.grouped_flops / 1e9:.1f}, "
+          f"oneDNN call {1e6 * device.overhead_by_type['onednn']:.0f} us, memory {device.memory_bandwidth / 1e9:.1f} GB/s, "
           f"cache {device.cache_bandwidth / 1e9:.1f} GB/s, first touch {device.first_touch_bandwidth / 1e9:.2f} GB/s")
     return 0
 

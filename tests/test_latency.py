@@ -223,9 +223,93 @@ def test_a_onednn_conv_reorders_its_weights_every_call():
     (without,) = predict(analyze(net, Shape(32, 28, 28)), Device(**fast))
     assert with_reorder.reorder_bytes == without.reorder_bytes == 36_864
     assert with_reorder.predicted_ms - without.predicted_ms == pytest.approx(36.864, rel=1e-9)
-    # at batch 1 a 3x3 conv on 8x16x16 (2,048 input elements) runs natively (im2col): nothing reordered
+    # at batch 1 a 3x3 conv on 8x16x16 (2,048 input elements) runs natively (im2col + GEMM): its 8 * 8 * 9 = 576
+    # weights, 2,304 B, are packed for the GEMM instead, at the native path's own rate: none given, no time
     small = Seq("net", (bare_conv("c", 8, 8, 3),))
-    assert predict(analyze(small, Shape(8, 16, 16)), Device(**fast, reorder_bandwidth=1e6))[0].reorder_bytes == 0
+    (native,) = predict(analyze(small, Shape(8, 16, 16)), Device(**fast, reorder_bandwidth=1e6))
+    assert native.reorder_bytes == 2_304
+    assert native.predicted_ms == pytest.approx(predict(analyze(small, Shape(8, 16, 16)), Device(**fast))[0].predicted_ms)
+
+
+def test_a_native_1x1_conv_packs_its_weights_for_every_image():
+    # a 1x1 conv 32 -> 64 on 32x28x28 at one thread and batch 4 is aten's GEMM, one per image (oneDNN only from
+    # batch 16): 4 images x 2,048 weights x 4 B = 32,768 B packed, at the profile's 1e6 B/s pack rate: 32.768 ms
+    from costlab.nets.blocks import conv as bare_conv
+
+    fast = dict(name="d", peak_flops=1e15, memory_bandwidth=1e15, overhead_s=1e-9, cpu_model=CPU)
+    net = analyze(Seq("net", (bare_conv("pw", 32, 64, 1),)), Shape(32, 28, 28), batch=4)
+    (packed,) = predict(net, Device(**fast, pack_bandwidth=1e6, reorder_bandwidth=1e15), threads=1)
+    (plain,) = predict(net, Device(**fast), threads=1)
+    assert packed.reorder_bytes == 32_768
+    assert packed.predicted_ms - plain.predicted_ms == pytest.approx(32.768, rel=1e-9)
+    # at two threads the same conv is oneDNN's: its weights reordered once per call, at the reorder rate
+    (reordered,) = predict(net, Device(**fast, pack_bandwidth=1e15, reorder_bandwidth=1e6), threads=2)
+    assert reordered.reorder_bytes == 8_192
+
+
+def test_rate_and_fixed_cost_follow_the_conv_path():
+    # 1x1 conv 64 -> 64 on 64x28x28 (50,176 input elements): 2 * 64 * 64 * 784 = 6,422,528 FLOPs. At one thread aten's
+    # GEMM at pointwise_flops 1e11 after the pointwise overhead 1 us: 0.001 + 0.0642... ms; at two threads oneDNN's
+    # 1x1 kernel at the dense peak 1e12 after oneDNN's overhead 40 us. A grouped 3x3 conv (8 groups) takes
+    # grouped_flops at any thread count: 2 * 64 * 8 * 9 * 784 = 7,225,344 FLOPs at 5e10, after oneDNN's overhead
+    from costlab.nets.blocks import conv as bare_conv
+
+    dev = Device(name="d", peak_flops=1e12, memory_bandwidth=1e15, overhead_s=1e-9, pointwise_flops=1e11,
+                 grouped_flops=5e10, overhead_by_type={"pointwise": 1e-6, "onednn": 4e-5}, cpu_model=CPU)
+    pw = analyze(Seq("net", (bare_conv("pw", 64, 64, 1),)), Shape(64, 28, 28))
+    at = {t: predict(pw, dev, threads=t)[0] for t in (1, 2)}
+    workspace = {t: dev.workspace_seconds(at[t].workspace_bytes) for t in (1, 2)}
+    assert at[1].predicted_ms == pytest.approx(1e3 * (1e-6 + 6_422_528 / 1e11 + workspace[1]), rel=1e-9)
+    assert at[2].predicted_ms == pytest.approx(1e3 * (4e-5 + 6_422_528 / 1e12 + workspace[2]), rel=1e-9)
+    grouped = analyze(Seq("net", (bare_conv("g", 64, 64, 3, groups=8),)), Shape(64, 28, 28))
+    (g,) = predict(grouped, dev, threads=1)
+    assert g.type == "grouped"
+    assert g.predicted_ms == pytest.approx(1e3 * (4e-5 + 7_225_344 / 5e10 + dev.workspace_seconds(g.workspace_bytes)),
+                                           rel=1e-9)
+    # a spec sheet has no paths: its pointwise rate and fixed cost whatever the thread count
+    sheet = Device(name="s", peak_flops=1e12, memory_bandwidth=1e15, overhead_s=1e-6, pointwise_flops=1e11)
+    assert predict(pw, sheet, threads=2)[0].predicted_ms == pytest.approx(1e3 * (1e-6 + 6_422_528 / 1e11))
+
+
+def test_a_windowed_pool_is_priced_per_output_at_its_kernels_rate():
+    # torch's NCHW pools take a time per output: 3x3 stride-2 max pooling of 64x112x112 (ResNet's stem) writes
+    # 64 * 56 * 56 = 200,704 outputs, 802,816 B, at the profile's max_pool rate of 1e9 B/s: 0.802816 ms; 3x3 stride-1
+    # average pooling of 32x28x28 writes 25,088, 100,352 B at avg_pool's 4e9: 0.025088 ms (plus 1 ns fixed)
+    from costlab.core.ops import AvgPool2d, MaxPool2d
+
+    dev = Device(name="d", peak_flops=1e15, memory_bandwidth=1e15, overhead_s=1e-9, cpu_model=CPU,
+                 bandwidth_by_kernel={"max_pool": 1e9, "avg_pool": 4e9})
+    (stem,) = predict(analyze(Layer("pool", MaxPool2d((3, 3), (2, 2), (1, 1))), Shape(64, 112, 112)), dev)
+    assert stem.predicted_ms == pytest.approx(1e3 * (1e-9 + 802_816 / 1e9), rel=1e-9)
+    avg = Layer("pool", AvgPool2d((3, 3), (1, 1), (1, 1), count_include_pad=False))
+    assert predict(analyze(avg, Shape(32, 28, 28)), dev)[0].predicted_ms == pytest.approx(1e3 * (1e-9 + 100_352 / 4e9))
+    # without a rate for the kernel (a spec sheet) a pool streams its bytes in and out like any layer
+    sheet = Device(name="s", peak_flops=1e15, memory_bandwidth=1e9, overhead_s=1e-9)
+    (plain,) = predict(analyze(Layer("pool", MaxPool2d((3, 3), (2, 2), (1, 1))), Shape(64, 112, 112)), sheet)
+    assert plain.predicted_ms == pytest.approx(1e3 * (1e-9 + 4 * (64 * 112 * 112 + 200_704) / 1e9), rel=1e-9)
+
+
+def test_the_heap_reuses_a_freed_chunk_by_best_fit_and_trims_its_top():
+    from costlab.perf.memory import Heap
+
+    # glibc's trim threshold is twice the largest request, 2 MiB here. a and b take 1 MiB each from the top (fresh);
+    # a freed leaves a 1 MiB hole that c (512 KiB) fits in (nothing fresh); d (768 KiB) does not fit the 512 KiB left,
+    # so comes from the top (fresh)
+    heap = Heap(largest=1 << 20)
+    a, fresh_a = heap.allocate(1 << 20)
+    b, fresh_b = heap.allocate(1 << 20)
+    heap.free(a)
+    c, fresh_c = heap.allocate(512 << 10)
+    d, fresh_d = heap.allocate(768 << 10)
+    assert (fresh_a, fresh_b, fresh_c, fresh_d) == (1 << 20, 1 << 20, 0, 768 << 10)
+    assert c == a
+    # b and d freed coalesce with the hole into the top: 2.25 MiB free above c, more than 2 MiB, so it is returned
+    # to the OS, and the next 1 MiB request maps 1 MiB afresh
+    heap.free(b)
+    heap.free(d)
+    assert heap.allocate(1 << 20)[1] == 1 << 20
+    # a request above glibc's 32 MiB mmap ceiling is mapped whole, every time
+    assert heap.allocate(33 << 20) == (None, 33 << 20)
 
 
 def test_calibration_fits_peak_and_reorder_rates_from_the_probe_line():
@@ -498,5 +582,6 @@ def test_host_calibration_gives_a_valid_profile(tmp_path, monkeypatch):
     assert load_device_file(tmp_path / "host-1.toml") == dev  # cached, and passes the strict loader
     from costlab.core.vocab import LAYER_TYPES
 
-    assert set(dev.overhead_by_type) <= set(LAYER_TYPES) and "depthwise" in dev.overhead_by_type
+    assert set(dev.overhead_by_type) <= set(LAYER_TYPES) | {"onednn"} and {"depthwise", "onednn"} <= set(dev.overhead_by_type)
+    assert dev.grouped_flops and dev.pointwise_flops
     assert {"silu", "relu6", "bn"} <= set(dev.bandwidth_by_kernel)

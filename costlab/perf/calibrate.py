@@ -10,8 +10,8 @@ from typing import Optional
 
 from ..core.cost import flops_of
 from ..core.ops import Conv2d
-from .devices import Device, cpu_model, torch_version
-from .memory import conv_workspace, reordered_weights
+from .devices import AVG_POOL, MAX_POOL, ONEDNN, Device, cpu_model, torch_version
+from .memory import MMAP_THRESHOLD_MAX, conv_workspace, onednn_conv, reordered_weights
 
 
 def _best_seconds(fn, repeats: int, warmup: int = 3, before=None) -> float:
@@ -37,15 +37,19 @@ def _best_seconds(fn, repeats: int, warmup: int = 3, before=None) -> float:
 # probe's time, the large ones the arithmetic, so both rates can be read off the grid
 DENSE_PROBES = ((64, 28), (64, 56), (128, 14), (128, 28), (128, 56), (256, 9), (256, 14), (256, 28), (384, 8), (512, 8))
 DEPTHWISE_PROBES = ((128, 56), (160, 28), (256, 14))  # (channels, size)
-# 1x1 convs as GEMMs of generic shapes: 4x expansions and 4x reductions, small and wide, on 7..56 maps
+# 1x1 convs as GEMMs of generic shapes: 4x expansions and 4x reductions, small and wide, on 7..56 maps; those aten
+# runs natively at the thread count set pointwise_flops (in oneDNN a 1x1 conv runs at the dense rate)
 POINTWISE_PROBES = tuple((cin, cout, hw) for cin, cout in ((32, 128), (128, 32), (128, 512), (512, 128))
                          for hw in (7, 14, 28, 56))
+# grouped 3x3 convs (channels, channels per group, size): group widths 4 to 16 on 7..28 maps
+GROUPED_PROBES = ((128, 4, 28), (256, 8, 28), (256, 4, 14), (512, 16, 14), (512, 8, 7), (1024, 4, 7))
 
 
 def calibrate_host(threads: int = 1) -> Device:
     """Measure this machine with torch eager at `threads` threads; each probe is the fastest of short repeats.
 
-    overhead_by_type  each layer type's op on a tiny tensor (8 channels, 4x4): the fixed cost of one call
+    overhead_by_type  each layer type's op on a tiny tensor (8 channels, 4x4): the fixed cost of one call; 'onednn' a
+                      5x5 conv there, which aten runs in oneDNN (30-40 us here against 5-8 us for its own small convs)
     peak_flops, reorder_bandwidth  oneDNN's rate for dense convs and the rate it reorders their weights at (every
                       eager call copies the plain weights into its blocked layout): each DENSE_PROBES conv's time,
                       less the conv overhead and the time to copy its workspace as a prediction charges it (oneDNN's
@@ -54,15 +58,19 @@ def calibrate_host(threads: int = 1) -> Device:
                       to its time (fit_rates)
     depthwise_flops   median over DEPTHWISE_PROBES (3x3 depthwise convs) of FLOPs / (time - overhead - workspace
                       copies - weight reorder)
-    pointwise_flops   the same over POINTWISE_PROBES (1x1 stride-1 convs at this thread count: one thread runs
-                      them as an MKL GEMM on the input as it is, two or more in oneDNN; a GEMM's speed depends on
-                      its shape, and small maps and narrow layers run well below large ones)
+    grouped_flops     the same over GROUPED_PROBES (3x3 convs of 4 to 16 channels per group: oneDNN runs them group
+                      by group, far below the dense rate)
+    pointwise_flops, pack_bandwidth  aten's GEMM rate and the rate it packs the weights at, fitted as peak and
+                      reorder are over the POINTWISE_PROBES aten runs natively (memory.onednn_conv: at one thread all
+                      of them, at two or more the small ones; the rest go to oneDNN's 1x1 kernel, priced at the dense
+                      rate): a small map reuses each packed weight less, so runs below a large one
     memory_bandwidth  copy of a 64 MiB fp32 tensor (read + write: larger than any cache)
     cache_bandwidth   copy of a 4 MiB fp32 tensor; cache_bytes = its 8 MiB of traffic
     first_touch_bandwidth  64 MiB written into a fresh allocation (the allocator maps new pages, the kernel
                       faults and zeroes each) minus the same write into warm memory: bytes / extra seconds
-    bandwidth_by_kernel  each activation function, BatchNorm, add, SE multiply, global pooling and 3x3 stride-2 max
-                      pooling on a 1 MiB (64x64x64) tensor: bytes moved / (time - its overhead)
+    bandwidth_by_kernel  each activation function, BatchNorm, add, SE multiply and global pooling on a 1 MiB
+                      (64x64x64) tensor: bytes moved / (time - its overhead); 3x3 stride-2 max pooling and 3x3
+                      stride-1 average pooling there: output bytes / (time - its overhead)
     Each op probe runs after 8 MiB of unrelated writes (untimed), as a layer inside a network runs after
     the layers before it have pushed its data out of the core's own caches; a hot loop of one op would
     keep everything in L1/L2 and overstate what a network gets. A few seconds in all.
@@ -79,12 +87,15 @@ def calibrate_host(threads: int = 1) -> Device:
     try:
         with torch.inference_mode():
             scratch = torch.empty(2 << 20)
+            scratch_big = torch.empty((MMAP_THRESHOLD_MAX - (1 << 20)) // 4)
 
             def evict():
                 scratch.fill_(1.0)
 
             # settle what the first calls of a process pay once: the thread pool's start, oneDNN's kernel generation
-            # and glibc's mmap threshold, which rises as the first large buffers are freed (memory.Heap)
+            # and glibc's mmap threshold, which rises as the first large buffers are freed (memory.Heap): raised to
+            # its top here, so no probe's buffer is mapped afresh (a prediction charges page faults apart)
+            del scratch_big
             settle = nn.Conv2d(64, 64, 3, padding=1, bias=False).eval()
             for _ in range(5):
                 settle(torch.randn(1, 64, 56, 56))
@@ -95,6 +106,7 @@ def calibrate_host(threads: int = 1) -> Device:
                 "conv": nn.Conv2d(8, 8, 3, padding=1, bias=False),
                 "pointwise": nn.Conv2d(8, 8, 1, bias=False),
                 "depthwise": nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False),
+                ONEDNN: nn.Conv2d(8, 8, 5, padding=2, bias=False),  # a kernel above 3x3: aten hands it to oneDNN
                 "se": nn.Conv2d(8, 8, 1, bias=True),
                 "bn": nn.BatchNorm2d(8).eval(),
                 "act": nn.ReLU(),
@@ -121,8 +133,9 @@ def calibrate_host(threads: int = 1) -> Device:
                 conv = nn.Conv2d(cin, cout, k, padding=k // 2, groups=groups, bias=False).eval()
                 x = torch.randn(1, cin, hw, hw)
                 row = _probe_row(cin, cout, k, hw, groups)  # padding k // 2 keeps hw x hw
-                # the probe's own workspace copies are charged apart in a prediction, so not to its FLOP rate
-                fixed = overheads[kind] + copier.workspace_seconds(4 * conv_workspace(row, threads))
+                # the probe's fixed cost and workspace copies are charged apart in a prediction, so not to its rate
+                path = ONEDNN if kind != "depthwise" and onednn_conv(row, threads) else kind
+                fixed = overheads[path] + copier.workspace_seconds(4 * conv_workspace(row, threads))
                 return flops_of(row.macs), 4 * reordered_weights(row, threads), net_seconds(
                     _best_seconds(lambda: conv(x), 9, 3, evict), fixed)
 
@@ -134,7 +147,9 @@ def calibrate_host(threads: int = 1) -> Device:
                 return flops / net_seconds(seconds, fitted.reorder_seconds(reordered))
 
             dw_flops = statistics.median([throughput(c, c, 3, hw, c, "depthwise") for c, hw in DEPTHWISE_PROBES])
-            pw_flops = statistics.median([throughput(ci, co, 1, hw, 1, "pointwise") for ci, co, hw in POINTWISE_PROBES])
+            grouped = statistics.median([throughput(c, c, 3, hw, c // width, "conv") for c, width, hw in GROUPED_PROBES])
+            native = [p for p in POINTWISE_PROBES if not onednn_conv(_probe_row(p[0], p[1], 1, p[2], 1), threads)]
+            pw_flops, pack = fit_rates([timed(ci, co, 1, hw, 1, "pointwise") for ci, co, hw in native])
             bandwidths = _kernel_bandwidths(overheads, evict)
             warm = _best_seconds(lambda: big_out.copy_(big), 5, 1)
             fresh = _best_seconds(lambda: torch.empty_like(big).copy_(big), 5, 1)
@@ -142,8 +157,8 @@ def calibrate_host(threads: int = 1) -> Device:
     finally:
         torch.set_num_threads(previous)
     return Device(name=f"host-{threads}", peak_flops=peak, memory_bandwidth=memory, overhead_s=overhead,
-                  depthwise_flops=dw_flops, pointwise_flops=pw_flops, cache_bytes=float(8 << 20), cache_bandwidth=cache,
-                  first_touch_bandwidth=first_touch, reorder_bandwidth=reorder,
+                  depthwise_flops=dw_flops, pointwise_flops=pw_flops, grouped_flops=grouped, cache_bytes=float(8 << 20), cache_bandwidth=cache,
+                  first_touch_bandwidth=first_touch, reorder_bandwidth=reorder, pack_bandwidth=pack,
                   threads=threads, cpu_model=cpu_model(), torch_version=torch_version(),
                   description=f"this machine, torch {torch.__version__} eager fp32, {threads} thread(s), calibrated in "
                               f"{time.perf_counter() - began:.1f} s",
@@ -203,7 +218,10 @@ def _kernel_bandwidths(overheads: dict, evict) -> dict:
     kernels["add"] = (lambda t: t + t, 3 * n, "add")
     kernels["mul"] = (lambda t: t * gate, 2 * n + 64, "mul")
     kernels["pool"] = (nn.AdaptiveAvgPool2d(1), n + 64, "pool")
-    kernels["max_pool"] = (nn.MaxPool2d(3, 2, 1), n + n // 4, "pool")  # 3x3 stride 2: a quarter of the input out
+    # windowed pools at a rate per output (roofline.streamed_bytes): 3x3 stride 2 max (a quarter of the input out),
+    # 3x3 stride 1 average
+    kernels[MAX_POOL] = (nn.MaxPool2d(3, 2, 1), n // 4, "pool")
+    kernels[AVG_POOL] = (nn.AvgPool2d(3, 1, 1, count_include_pad=False), n, "pool")
     out = {}
     for name, (fn, elements, kind) in kernels.items():
         out[name] = 4 * elements / net_seconds(_best_seconds(lambda fn=fn: fn(x), 15, 3, evict), overheads[kind])

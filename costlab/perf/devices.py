@@ -26,13 +26,20 @@ from ..io.toml import load as load_toml, parse as parse_toml
 # the shipped spec-sheet profiles: package data, so a non-editable install has them too
 PROFILES = "costlab.perf.profiles"
 REQUIRED = ("peak_flops", "memory_bandwidth", "overhead_s")
-OPTIONAL = ("depthwise_flops", "pointwise_flops", "cache_bytes", "cache_bandwidth", "first_touch_bandwidth",
-            "reorder_bandwidth", "threads")
+OPTIONAL = ("depthwise_flops", "pointwise_flops", "grouped_flops", "cache_bytes", "cache_bandwidth", "first_touch_bandwidth",
+            "reorder_bandwidth", "pack_bandwidth", "threads")
 TEXT = ("name", "description", "source", "cpu_model", "torch_version")
 TABLE = "overhead_by_type"
 BW_TABLE = "bandwidth_by_kernel"
-MAX_POOL = "max_pool"  # a kernel of its own in [bandwidth_by_kernel], beside the layer types and activations
-KERNELS = tuple(LAYER_TYPES) + ACTIVATIONS + (MAX_POOL,)
+# windowed pooling, kernels of their own in [bandwidth_by_kernel] beside the layer types and activations, at a rate
+# in output bytes/s: torch's NCHW kernels take a time per output, whatever its window (roofline.streamed_bytes)
+MAX_POOL = "max_pool"
+AVG_POOL = "avg_pool"
+WINDOWED_POOLS = (MAX_POOL, AVG_POOL)
+KERNELS = tuple(LAYER_TYPES) + ACTIVATIONS + WINDOWED_POOLS
+# a key of its own in [overhead_by_type]: the fixed cost of a conv aten hands to oneDNN (its primitive and blocked
+# copies set up per call: several times a native conv's), for every conv type but depthwise, which has its own
+ONEDNN = "onednn"
 # a type without its own overhead borrows the one of the kernel that computes it
 OVERHEAD_FALLBACK = {"se": "pointwise", "grouped": "conv"}
 
@@ -45,10 +52,12 @@ class Device:
     overhead_s: float
     depthwise_flops: Optional[float] = None
     pointwise_flops: Optional[float] = None
+    grouped_flops: Optional[float] = None
     cache_bytes: Optional[float] = None
     cache_bandwidth: Optional[float] = None
     first_touch_bandwidth: Optional[float] = None
     reorder_bandwidth: Optional[float] = None  # weight bytes/s oneDNN's per-call weight reorder runs at
+    pack_bandwidth: Optional[float] = None  # weight bytes/s aten's native conv packs its weights for the GEMM at
     threads: Optional[int] = None
     description: str = ""
     source: str = ""
@@ -64,14 +73,14 @@ class Device:
         spec sheet (a GPU, or a CPU's datasheet) prices the roofline and the fixed cost per op alone."""
         return bool(self.cpu_model)
 
-    def flops_for(self, layer_type: str) -> float:
-        """FLOP/s a layer type can reach: depthwise and 1x1 convs (pointwise, SE) their own if the profile
-        has them, everything else the peak."""
-        if layer_type == "depthwise" and self.depthwise_flops:
-            return self.depthwise_flops
-        if layer_type in ("pointwise", "se") and self.pointwise_flops:
-            return self.pointwise_flops
-        return self.peak_flops
+    def flops_for(self, layer_type: str, onednn: bool = False) -> float:
+        """FLOP/s a layer type can reach: depthwise and grouped convs their own if the profile has them; 1x1 convs
+        (pointwise, SE) pointwise_flops on a GEMM (aten's native path), the peak in oneDNN (onednn: its 1x1 kernel
+        is the dense convs' machinery, at their rate); everything else the peak."""
+        own = {"depthwise": self.depthwise_flops, "grouped": self.grouped_flops}
+        if not onednn:
+            own.update(pointwise=self.pointwise_flops, se=self.pointwise_flops)
+        return own.get(layer_type) or self.peak_flops
 
     def bandwidth_for(self, nbytes: int, kernel: Optional[str] = None) -> float:
         """Bytes/s for a layer moving nbytes: the cache's if it fits in the cache, else memory's,
@@ -88,14 +97,18 @@ class Device:
         or an im2col buffer): each byte written once and read once, 2 * nbytes / bandwidth_for(2 * nbytes)."""
         return 2 * nbytes / self.bandwidth_for(2 * nbytes) if nbytes else 0.0
 
-    def reorder_seconds(self, nbytes: float) -> float:
-        """Seconds to reorder nbytes of weights into oneDNN's blocked layout: nbytes / reorder_bandwidth (0 for a
-        profile without one: a spec sheet says nothing of it)."""
-        return nbytes / self.reorder_bandwidth if nbytes and self.reorder_bandwidth else 0.0
+    def reorder_seconds(self, nbytes: float, onednn: bool = True) -> float:
+        """Seconds to copy nbytes of a conv's weights into its kernel's layout: nbytes / reorder_bandwidth in oneDNN
+        (its blocked layout), nbytes / pack_bandwidth on aten's native path (its GEMM's packing); 0 for a profile
+        without the rate (a spec sheet says nothing of either)."""
+        rate = self.reorder_bandwidth if onednn else self.pack_bandwidth
+        return nbytes / rate if nbytes and rate else 0.0
 
-    def overhead_for(self, layer_type: str) -> float:
-        """Fixed seconds per layer of a type: its own overhead if the profile has one, else overhead_s."""
-        for key in (layer_type, OVERHEAD_FALLBACK.get(layer_type)):
+    def overhead_for(self, layer_type: str, onednn: bool = False) -> float:
+        """Fixed seconds per layer of a type: a conv in oneDNN (onednn, not depthwise) the profile's oneDNN overhead
+        if it has one; else the type's own if it has one, else overhead_s."""
+        keys = (ONEDNN,) if onednn and layer_type != "depthwise" else ()
+        for key in keys + (layer_type, OVERHEAD_FALLBACK.get(layer_type)):
             if key in self.overhead_by_type:
                 return self.overhead_by_type[key]
         return self.overhead_s
@@ -148,7 +161,7 @@ def device_from_dict(data: dict, where: str) -> Device:
         if not float(values["threads"]).is_integer():
             raise CostlabError(f"{where}: field 'threads' must be a positive integer, got {data['threads']!r}")
         values["threads"] = int(values["threads"])
-    overheads = _table(data, TABLE, tuple(LAYER_TYPES), "layer type = seconds", where)
+    overheads = _table(data, TABLE, tuple(LAYER_TYPES) + (ONEDNN,), "layer type = seconds", where)
     bandwidths = _table(data, BW_TABLE, KERNELS, "kernel = bytes/s", where)
     text = {key: data[key] for key in TEXT if key in data and key != "name"}
     return Device(name=data.get("name") or Path(where).stem, overhead_by_type=overheads,

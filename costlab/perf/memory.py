@@ -7,6 +7,7 @@ from the rows' tensor numbers (core.graph.walk numbers every tensor of the pass)
 
 from __future__ import annotations
 
+import bisect
 from typing import Optional, Sequence
 
 from ..core.graph import Row
@@ -38,11 +39,12 @@ def workspace_buffers(row: Row, threads: int = 1, batch: int = 1) -> tuple[int, 
 
 
 def reordered_weights(row: Row, threads: int = 1, batch: int = 1) -> int:
-    """Weight elements a conv reorders on every call: oneDNN copies the plain OIhw kernel into its blocked layout
-    (ABcd16b16a) each time eager PyTorch calls it (ONEDNN_VERBOSE shows the reorder), so all of it,
-    Cout * Cin / groups * kh * kw (the bias is used as it is); 0 for the native path and for other ops."""
+    """Weight elements a conv copies into its kernel's layout on every call, Cout * Cin / groups * kh * kw (the bias is
+    used as it is): oneDNN reorders the plain OIhw kernel into its blocked layout (ABcd16b16a) each time eager
+    PyTorch calls it (ONEDNN_VERBOSE shows the reorder), and aten's native path packs it for its GEMM; 0 for other
+    ops. Which of the two, and so its rate, is memory.onednn_conv's answer; only oneDNN allocates a buffer for it."""
     op = row.op
-    if not isinstance(op, Conv2d) or not onednn_conv(row, threads, batch):
+    if not isinstance(op, Conv2d):
         return 0
     return op.cout * (op.cin // op.groups) * op.kernel[0] * op.kernel[1]
 
@@ -72,36 +74,72 @@ MMAP_THRESHOLD_MAX = 32 << 20  # DEFAULT_MMAP_THRESHOLD_MAX on 64-bit: 4 MiB * s
 
 
 class Heap:
-    """glibc's heap as a stack of live bytes under a mapped top, seen by the pages it maps:
+    """glibc's main arena seen by the pages it maps: chunks laid out by address under a top, the rest mapped by brk.
 
         a request above MMAP_THRESHOLD_MAX     mmap: all of it fresh, every time (munmap on free)
-        live grows past the mapped top          the growth is fresh (brk maps it; the first write faults)
-        mapped top - live > trim               trimmed to live (returned to the OS), trim = 2 * threshold
+        else                                    the smallest free chunk that holds it (best fit, split), else
+                                                carved from the top: what passes the mapped end is fresh
+        a free                                  coalesces with free neighbours; a chunk that reaches the top
+                                                joins it, and a top of more than trim unmapped bytes is returned
+                                                to the OS (trim = 2 * threshold)
 
     threshold = max(MMAP_THRESHOLD_MIN, the largest request of the pass at most MMAP_THRESHOLD_MAX): in the first pass
-    every large request is mapped and freed, which leaves glibc's dynamic threshold there. Free chunks in the middle
-    of the heap are not modelled: live bytes sit below the top as on a stack.
+    every large request is mapped and freed, which leaves glibc's dynamic threshold there. Chunk headers, alignment
+    and glibc's bins (which only approximate best fit) are not modelled.
     """
 
-    def __init__(self, largest: int, live: int = 0):
+    def __init__(self, largest: int):
         self.trim = 2 * max(MMAP_THRESHOLD_MIN, largest)
-        self.live = self.top = live
+        self.starts: list[int] = []  # chunk addresses in order; the last one is never free (it would be top)
+        self.size: dict[int, int] = {}
+        self.free_chunks: set[int] = set()
+        self.end = self.mapped = 0  # where the top starts; how far brk has mapped
 
-    def allocate(self, nbytes: int) -> int:
-        """Take nbytes; the fresh bytes the allocation maps."""
-        if nbytes > MMAP_THRESHOLD_MAX:
-            return nbytes
-        self.live += nbytes
-        grown = max(0, self.live - self.top)
-        self.top = max(self.top, self.live)
-        return grown
+    def allocate(self, nbytes: int) -> tuple[Optional[int], int]:
+        """Take nbytes: (the chunk's address, None for an mmap or nothing; the fresh bytes the allocation maps)."""
+        if nbytes > MMAP_THRESHOLD_MAX or nbytes == 0:
+            return None, nbytes
+        fits = [c for c in self.free_chunks if self.size[c] >= nbytes]
+        if fits:
+            chunk = min(fits, key=lambda c: (self.size[c], c))
+            self.free_chunks.discard(chunk)
+            rest = self.size[chunk] - nbytes
+            if rest:
+                self.size[chunk] = nbytes
+                bisect.insort(self.starts, chunk + nbytes)
+                self.size[chunk + nbytes] = rest
+                self.free_chunks.add(chunk + nbytes)
+            return chunk, 0
+        chunk = self.end
+        self.starts.append(chunk)
+        self.size[chunk] = nbytes
+        self.end += nbytes
+        fresh = max(0, self.end - self.mapped)
+        self.mapped = max(self.mapped, self.end)
+        return chunk, fresh
 
-    def free(self, nbytes: int) -> None:
-        if nbytes > MMAP_THRESHOLD_MAX:
+    def free(self, chunk: Optional[int]) -> None:
+        if chunk is None:
             return
-        self.live -= nbytes
-        if self.top - self.live > self.trim:
-            self.top = self.live
+        self.free_chunks.add(chunk)
+        i = bisect.bisect_left(self.starts, chunk)
+        if i + 1 < len(self.starts) and self.starts[i + 1] in self.free_chunks:
+            after = self.starts.pop(i + 1)
+            self.size[chunk] += self.size.pop(after)
+            self.free_chunks.discard(after)
+        if i > 0 and self.starts[i - 1] in self.free_chunks:
+            before = self.starts.pop(i - 1)
+            self.size[before] += self.size.pop(chunk)
+            self.free_chunks.discard(chunk)
+            chunk, i = before, i - 1
+            self.starts[i] = chunk
+        if i == len(self.starts) - 1:
+            self.starts.pop()
+            del self.size[chunk]
+            self.free_chunks.discard(chunk)
+            self.end = chunk
+            if self.mapped - self.end > self.trim:
+                self.mapped = self.end
 
 
 def fresh_per_row(rows: Sequence[Row], dtype_bytes: int = DEFAULT_DTYPE_BYTES, threads: int = 1, batch: int = 1,
@@ -109,9 +147,9 @@ def fresh_per_row(rows: Sequence[Row], dtype_bytes: int = DEFAULT_DTYPE_BYTES, t
     """Bytes of newly mapped memory each row writes at a batch, in a pass repeated as a benchmark repeats it.
 
     Eager execution keeps a tensor alive until its last use (a residual or SE input until the add or multiply);
-    a row allocates its conv workspace buffers (workspace_buffers), then its output, then frees the buffers and the
-    inputs it read last. The allocations go through Heap (glibc's mmap threshold and heap trimming); the pass runs
-    twice from the input alone, and the second pass's fresh bytes are returned: a steady state, as a timed pass
+    a row allocates its conv workspace buffers (workspace_buffers) and a oneDNN conv's reordered weights, then its
+    output, then frees the buffers and the inputs it read last. The allocations go through Heap (glibc's mmap
+    threshold, best fit and heap trimming); the pass runs twice from the input alone, and the second pass's fresh bytes are returned: a steady state, as a timed pass
     after warm-up sees it. The network's input stays alive (the caller holds it); the output is freed after the pass.
 
     views maps a tensor to the one whose memory it shares (default view_bases(rows)); a view takes no memory
@@ -134,22 +172,26 @@ def fresh_per_row(rows: Sequence[Row], dtype_bytes: int = DEFAULT_DTYPE_BYTES, t
             last_use[base(t)] = k
         last_use.setdefault(base(r.tensor_out), k)
     last_use[0] = len(rows)  # the caller's input outlives the pass
-    buffers = [[n * dtype_bytes * batch for n in workspace_buffers(r, threads, batch)] for r in rows]
+    buffers = [[n * dtype_bytes * batch for n in workspace_buffers(r, threads, batch)]
+               + [reordered_weights(r, threads, batch) * dtype_bytes] * (isinstance(r.op, Conv2d)
+                                                                          and onednn_conv(r, threads, batch))
+               for r in rows]
     largest = max([n for n in list(size.values()) + [b for bs in buffers for b in bs] if n <= MMAP_THRESHOLD_MAX],
                   default=0)
-    heap = Heap(largest, rows[0].in_shape.numel * dtype_bytes * batch if rows else 0)
+    heap = Heap(largest)
+    chunk = {0: heap.allocate(rows[0].in_shape.numel * dtype_bytes * batch)[0]} if rows else {}
     out: list[int] = []
     for _ in range(2):
         out = []
         for k, r in enumerate(rows):
-            fresh = sum(heap.allocate(b) for b in buffers[k])
-            fresh += heap.allocate(size[r.tensor_out])
-            for b in buffers[k]:
-                heap.free(b)
+            taken = [heap.allocate(b) for b in buffers[k]]
+            chunk[r.tensor_out], fresh = heap.allocate(size[r.tensor_out])
+            for c, _ in taken:
+                heap.free(c)
             for t in {base(t) for t in r.tensors_in} | {base(r.tensor_out)}:
                 if last_use.get(t) == k:
-                    heap.free(size.get(t, 0))
-            out.append(fresh)
+                    heap.free(chunk.pop(t, None))
+            out.append(fresh + sum(f for _, f in taken))
     return out
 
 

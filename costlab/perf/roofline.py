@@ -1,14 +1,16 @@
 """Roofline latency per layer (Williams et al.'s roofline plus a fixed cost per op). Torch-free.
 
-    t = overhead(type) + max(FLOPs / peak(type), memory) + 2 * workspace / bandwidth + reordered / reorder_bandwidth
-        + fresh / first_touch
+    t = overhead(type, path) + max(FLOPs / peak(type, path), memory) + 2 * workspace / bandwidth
+        + reordered / reorder_bandwidth(path) + fresh / first_touch
     memory = activation bytes / bandwidth(activation bytes, kernel) + weight bytes / memory bandwidth
 
 A layer is compute-bound when the FLOP term is the larger one, memory-bound otherwise, overhead-bound when it
 moves no bytes and does no arithmetic (a flatten view: only the fixed cost is left); a conv's workspace
 (oneDNN's blocked copies of input and output, or im2col) is written and read once more; a oneDNN conv reorders its
-weights into its blocked layout on every call; the last term charges the page faults of the memory the allocator
-maps afresh for outputs and workspaces (memory.fresh_per_row: glibc's mmap threshold and heap trimming).
+weights into its blocked layout on every call, and aten's native conv packs them for its GEMM for every image; the
+last term charges the page faults of the memory the allocator maps afresh for outputs and workspaces
+(memory.fresh_per_row: glibc's mmap threshold, best fit and heap trimming). path is the conv's kernel in eager
+PyTorch (memory.onednn_conv: oneDNN or aten's own).
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from typing import Optional, Sequence
 from ..core.analyze import Analysis
 from ..core.cost import flops_of
 from ..core.graph import Row
-from ..core.ops import Activation
+from ..core.ops import Activation, Conv2d
 from ..core.traffic import DEFAULT_DTYPE_BYTES, intensity
-from .devices import MAX_POOL, Device
-from .memory import conv_workspace, fresh_per_row, reordered_weights
+from .devices import WINDOWED_POOLS, Device
+from .memory import conv_workspace, fresh_per_row, onednn_conv, reordered_weights
 
 
 @dataclass
@@ -80,23 +82,38 @@ def bound_of(compute_s: float, memory_s: float) -> str:
 
 
 def kernel_of(row: Row) -> str:
-    """What streams a layer's data, for the device's per-kernel bandwidth: its activation function; max pooling
-    ('max_pool': torch's NCHW kernel visits the whole window of every output, far below copy speed); else its type."""
+    """What streams a layer's data, for the device's per-kernel bandwidth: its activation function; windowed max or
+    average pooling ('max_pool', 'avg_pool': torch's NCHW kernels visit the whole window of every output, far below
+    copy speed); else its type."""
     if isinstance(row.op, Activation):
         return row.op.function
     key = getattr(row.op, "key", "")
-    return MAX_POOL if isinstance(key, str) and key.split(".")[0] == MAX_POOL else row.type
+    base = key.split(".")[0] if isinstance(key, str) else ""
+    return base if base in WINDOWED_POOLS else row.type
+
+
+def streamed_bytes(row: Row, device: Device, activation_bytes: int, dtype_bytes: int, batch: int) -> int:
+    """The bytes a layer's kernel rate applies to: a windowed pool's output bytes where the device has a rate for its
+    kernel (measured per output: 3x3 max pooling took 19-24 ns per output at stride 1 and 2 alike, 2x2 16 ns, where
+    the bytes in and out differ 1.6x), else its activation bytes."""
+    kernel = kernel_of(row)
+    if kernel in WINDOWED_POOLS and kernel in device.bandwidth_by_kernel:
+        return row.out_shape.numel * dtype_bytes * batch
+    return activation_bytes
 
 
 def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES, batch: int = 1,
-                fresh: int = 0, workspace: int = 0, reorder: int = 0) -> LayerLatency:
+                fresh: int = 0, workspace: int = 0, reorder: int = 0, onednn: bool = False) -> LayerLatency:
     """One layer: macs, bytes, intensity = FLOPs / bytes, bound,
-    predicted_ms = overhead + max(compute, memory) + 2 * workspace / bandwidth + reorder / reorder_bandwidth
+    predicted_ms = overhead + max(compute, memory) + 2 * workspace / bandwidth + reorder / reorder rate
                    + fresh / first_touch_bandwidth.
 
     fresh is the bytes of newly mapped memory the row writes (its output, its workspace); workspace the bytes of a
     conv's temporary copies (memory.conv_workspace), written and read once before or after the kernel proper,
-    so added to it rather than overlapped; reorder the weight bytes oneDNN reorders before it (memory.reordered_weights).
+    so added to it rather than overlapped; reorder the weight bytes it copies into its kernel's layout
+    (memory.reordered_weights: oneDNN's reorder at reorder_bandwidth, the native GEMM's packing at pack_bandwidth);
+    onednn whether eager PyTorch runs the conv in oneDNN (memory.onednn_conv), which sets its fixed cost and the rate
+    of a 1x1 conv.
     """
     macs = row.macs * batch
     flops = flops_of(macs)
@@ -104,19 +121,20 @@ def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES
     weight_bytes = traffic.weights * dtype_bytes  # read once per batch
     activation_bytes = traffic.activations * dtype_bytes * batch
     nbytes = weight_bytes + activation_bytes
-    peak = device.flops_for(row.type)
+    peak = device.flops_for(row.type, onednn)
     bandwidth = device.bandwidth_for(activation_bytes, kernel_of(row))
     compute_s = flops / peak
     # the previous layer just wrote this layer's input, so feature maps come from cache when they fit;
     # weights are read once per pass and stream from memory
-    memory_s = activation_bytes / bandwidth + weight_bytes / device.memory_bandwidth
+    memory_s = (streamed_bytes(row, device, activation_bytes, dtype_bytes, batch) / bandwidth
+                + weight_bytes / device.memory_bandwidth)
     first_touch_s = fresh / device.first_touch_bandwidth if device.first_touch_bandwidth else 0.0
-    workspace_s = device.workspace_seconds(workspace) + device.reorder_seconds(reorder)
+    workspace_s = device.workspace_seconds(workspace) + device.reorder_seconds(reorder, onednn)
     return LayerLatency(
         row.name, row.type, row.op_name, macs, flops, nbytes, intensity(flops, nbytes),
         min(peak, flops / memory_s) if memory_s else peak, bound_of(compute_s, memory_s),
         fresh, workspace,
-        1e3 * (device.overhead_for(row.type) + max(compute_s, memory_s) + workspace_s + first_touch_s), reorder_bytes=reorder)
+        1e3 * (device.overhead_for(row.type, onednn) + max(compute_s, memory_s) + workspace_s + first_touch_s), reorder_bytes=reorder)
 
 
 def predict_rows(rows: Sequence[Row], device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES, threads: int = 1,
@@ -127,9 +145,11 @@ def predict_rows(rows: Sequence[Row], device: Device, dtype_bytes: int = DEFAULT
     if not device.eager_cpu:  # a spec sheet: the roofline and the fixed cost alone, whatever the threads or batch
         return [predict_row(r, device, dtype_bytes, batch) for r in rows]
     fresh = fresh_per_row(rows, dtype_bytes, threads, batch, views)
+    # oneDNN reorders a conv's weights once per call; aten's native conv runs (and packs) a GEMM per image
+    paths = [isinstance(r.op, Conv2d) and onednn_conv(r, threads, batch) for r in rows]
     return [predict_row(r, device, dtype_bytes, batch, f, conv_workspace(r, threads, batch) * dtype_bytes * batch,
-                        reordered_weights(r, threads, batch) * dtype_bytes)
-            for r, f in zip(rows, fresh)]
+                        reordered_weights(r, threads, batch) * dtype_bytes * (1 if onednn else batch), onednn)
+            for r, f, onednn in zip(rows, fresh, paths)]
 
 
 def predict(analysis: Analysis, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES,
