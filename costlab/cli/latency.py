@@ -44,16 +44,17 @@ def latency(name, device, measure, threads, batch, resolution, input_text, dtype
     \b
     NAME is a built-in architecture (costlab list), an architecture .toml, or MODULE:CALLABLE returning an nn.Module
     (traced with torch: one row per leaf module call, plus one per container that computes in its own forward).
-    predicted_ms = overhead + max(FLOPs / peak, bytes / bandwidth) + workspace and first-touch terms, on the device
-    profile. With --measure, each row's median eager time (forward hooks; a container's add, multiply, concat or
+    predicted_ms = overhead + max(FLOPs / peak, bytes / bandwidth) + workspace, weight-copy and first-touch terms, on
+    the device profile; a conv's rate and fixed cost follow the kernel eager PyTorch picks for it (oneDNN or aten's
+    own). With --measure, each row's median eager time (forward hooks; a container's add, multiply, concat or
     split timed around the op itself), the whole model's, and the Spearman rank correlation of per-layer time with
     the prediction and with MACs alone.
 
     \b
     The host profile (the default device) is calibrated, not looked up: torch microbenchmarks of generic shapes,
-    never a network (dense and depthwise 3x3 convs, a grid of 16 1x1-conv GEMM shapes, 64 MiB and 4 MiB copies,
-    each activation / BatchNorm / add / multiply / pool on a 1 MiB tensor, each layer type on a tiny tensor, and a
-    first-touch write of fresh pages): under a second at one thread on a quiet machine, up to about 15 s at two
+    never a network (dense, grouped and depthwise 3x3 convs, a grid of 16 1x1-conv GEMM shapes, 64 MiB and 4 MiB
+    copies, each activation / BatchNorm / add / multiply / pool on a 1 MiB tensor, each layer type and a oneDNN conv
+    on a tiny tensor, and a first-touch write of fresh pages): 1-3 s on a quiet machine, up to about 15 s at two
     threads on a busy one. It is cached as host-<threads>.toml in $COSTLAB_CACHE_DIR, else $XDG_CACHE_HOME/costlab,
     else ~/.cache/costlab, with the CPU model and torch version it was measured with; a cache from another CPU,
     torch version or thread count is stale and is measured again (a note on stderr says why). --recalibrate
