@@ -381,9 +381,11 @@ def _host_profile(threads_=3, **changes):
     from costlab.perf.devices import cpu_model, torch_version
 
     fields = dict(name=f"host-{threads_}", peak_flops=5e10, memory_bandwidth=1.2e10, overhead_s=3e-6,
-                  depthwise_flops=1e10, cache_bytes=8e6, cache_bandwidth=4e10, threads=threads_, description="x",
-                  source="y", cpu_model=cpu_model(), torch_version=torch_version(),
-                  overhead_by_type={"depthwise": 1e-4, "bn": 2e-5}, bandwidth_by_kernel={"silu": 8e9})
+                  depthwise_flops=1e10, pointwise_flops=3e10, grouped_flops=2e10, cache_bytes=8e6,
+                  cache_bandwidth=4e10, first_touch_bandwidth=3e9, reorder_bandwidth=1e10, pack_bandwidth=1.2e10,
+                  threads=threads_, description="x", source="y", cpu_model=cpu_model(), torch_version=torch_version(),
+                  overhead_by_type={"depthwise": 1e-4, "bn": 2e-5, "onednn": 4e-5},
+                  bandwidth_by_kernel={"silu": 8e9, "max_pool": 2e8, "avg_pool": 6e8})
     return Device(**{**fields, **changes})
 
 
@@ -402,6 +404,10 @@ def test_profile_round_trips_and_host_is_read_from_cache(tmp_path, monkeypatch):
     ({"torch_version": "1.0.0"}, "torch version 1.0.0 there"),
     ({"threads": 2}, "thread count 2 there, 3 here"),
     ({"cpu_model": "", "torch_version": ""}, "(not recorded) there"),  # a cache written before both were recorded
+    # a cache an older costlab wrote, before grouped convs, aten's weight packing and oneDNN's call had rates
+    ({"grouped_flops": None}, "written by an older costlab: no grouped_flops"),
+    ({"pack_bandwidth": None}, "written by an older costlab: no pack_bandwidth"),
+    ({"overhead_by_type": {"bn": 2e-5}}, "written by an older costlab: no overhead_by_type.onednn"),
 ])
 def test_a_stale_host_profile_is_calibrated_again(tmp_path, monkeypatch, changes, reason):
     from costlab.perf import calibrate

@@ -231,14 +231,24 @@ def torch_version() -> str:
         return ""
 
 
+# what calibrate_host measures today beyond the required fields: a cached profile without one is stale
+CALIBRATED = ("depthwise_flops", "pointwise_flops", "grouped_flops", "cache_bytes", "first_touch_bandwidth",
+              "reorder_bandwidth", "pack_bandwidth", "threads")
+CALIBRATED_KEYS = ((TABLE, ONEDNN), (BW_TABLE, MAX_POOL), (BW_TABLE, AVG_POOL))
+
+
 def stale_reason(device: Device, threads: int) -> str:
     """Why a cached host profile does not describe this run ('' when it does): measured at another thread count, on
-    another CPU model or with another torch version."""
+    another CPU model or with another torch version, or by an older costlab (a field calibrate_host writes missing)."""
     here = {"thread count": threads, "CPU": cpu_model(), "torch version": torch_version() or "(no torch)"}
     there = {"thread count": device.threads, "CPU": device.cpu_model or None, "torch version": device.torch_version or None}
     for what, value in here.items():
         if there[what] != value:
             return f"{what} {there[what] if there[what] is not None else '(not recorded)'} there, {value} here"
+    missing = [f for f in CALIBRATED if getattr(device, f) is None] + [
+        f"{table}.{key}" for table, key in CALIBRATED_KEYS if key not in getattr(device, table)]
+    if missing:  # written by an older costlab, whose model lacked these: its predictions would leave them out
+        return f"written by an older costlab: no {missing[0]}"
     return ""
 
 
