@@ -87,7 +87,6 @@ def calibrate_host(threads: int = 1) -> Device:
     try:
         with torch.inference_mode():
             scratch = torch.empty(2 << 20)
-            scratch_big = torch.empty((MMAP_THRESHOLD_MAX - (1 << 20)) // 4)
 
             def evict():
                 scratch.fill_(1.0)
@@ -95,7 +94,7 @@ def calibrate_host(threads: int = 1) -> Device:
             # settle what the first calls of a process pay once: the thread pool's start, oneDNN's kernel generation
             # and glibc's mmap threshold, which rises as the first large buffers are freed (memory.Heap): raised to
             # its top here, so no probe's buffer is mapped afresh (a prediction charges page faults apart)
-            del scratch_big
+            torch.empty((MMAP_THRESHOLD_MAX - (1 << 20)) // 4)  # mapped, freed at once
             settle = nn.Conv2d(64, 64, 3, padding=1, bias=False).eval()
             for _ in range(5):
                 settle(torch.randn(1, 64, 56, 56))
@@ -147,7 +146,8 @@ def calibrate_host(threads: int = 1) -> Device:
                 return flops / net_seconds(seconds, fitted.reorder_seconds(reordered))
 
             dw_flops = statistics.median([throughput(c, c, 3, hw, c, "depthwise") for c, hw in DEPTHWISE_PROBES])
-            grouped = statistics.median([throughput(c, c, 3, hw, c // width, "conv") for c, width, hw in GROUPED_PROBES])
+            grouped = statistics.median([throughput(c, c, 3, hw, c // width, "conv")
+                                         for c, width, hw in GROUPED_PROBES])
             native = [p for p in POINTWISE_PROBES if not onednn_conv(_probe_row(p[0], p[1], 1, p[2], 1), threads)]
             pw_flops, pack = fit_rates([timed(ci, co, 1, hw, 1, "pointwise") for ci, co, hw in native])
             bandwidths = _kernel_bandwidths(overheads, evict)
@@ -157,7 +157,8 @@ def calibrate_host(threads: int = 1) -> Device:
     finally:
         torch.set_num_threads(previous)
     return Device(name=f"host-{threads}", peak_flops=peak, memory_bandwidth=memory, overhead_s=overhead,
-                  depthwise_flops=dw_flops, pointwise_flops=pw_flops, grouped_flops=grouped, cache_bytes=float(8 << 20), cache_bandwidth=cache,
+                  depthwise_flops=dw_flops, pointwise_flops=pw_flops, grouped_flops=grouped,
+                  cache_bytes=float(8 << 20), cache_bandwidth=cache,
                   first_touch_bandwidth=first_touch, reorder_bandwidth=reorder, pack_bandwidth=pack,
                   threads=threads, cpu_model=cpu_model(), torch_version=torch_version(),
                   description=f"this machine, torch {torch.__version__} eager fp32, {threads} thread(s), calibrated in "

@@ -26,8 +26,8 @@ from ..io.toml import load as load_toml, parse as parse_toml
 # the shipped spec-sheet profiles: package data, so a non-editable install has them too
 PROFILES = "costlab.perf.profiles"
 REQUIRED = ("peak_flops", "memory_bandwidth", "overhead_s")
-OPTIONAL = ("depthwise_flops", "pointwise_flops", "grouped_flops", "cache_bytes", "cache_bandwidth", "first_touch_bandwidth",
-            "reorder_bandwidth", "pack_bandwidth", "threads")
+OPTIONAL = ("depthwise_flops", "pointwise_flops", "grouped_flops", "cache_bytes", "cache_bandwidth",
+            "first_touch_bandwidth", "reorder_bandwidth", "pack_bandwidth", "threads")
 TEXT = ("name", "description", "source", "cpu_model", "torch_version")
 TABLE = "overhead_by_type"
 BW_TABLE = "bandwidth_by_kernel"

@@ -16,9 +16,11 @@ from ..core.traffic import DEFAULT_DTYPE_BYTES
 
 
 def onednn_conv(row: Row, threads: int = 1, batch: int = 1) -> bool:
-    """Whether eager PyTorch (fp32, CPU) runs a conv with oneDNN (aten's use_mkldnn): not for a 1x1 stride-1
+    """Whether eager PyTorch (fp32, CPU) runs a row with oneDNN (aten's use_mkldnn): only a conv, not a 1x1 stride-1
     conv at 1 thread and batch < 16, and only if grouped, kernel > 3x3, batch > 1 or > 20480 input elements."""
     op = row.op
+    if not isinstance(op, Conv2d):
+        return False
     kh, kw = op.kernel
     pointwise = kh == kw == 1 and op.stride[0] == 1
     return (not pointwise or threads > 1 or batch >= 16) and (
@@ -39,14 +41,16 @@ def workspace_buffers(row: Row, threads: int = 1, batch: int = 1) -> tuple[int, 
 
 
 def reordered_weights(row: Row, threads: int = 1, batch: int = 1) -> int:
-    """Weight elements a conv copies into its kernel's layout on every call, Cout * Cin / groups * kh * kw (the bias is
-    used as it is): oneDNN reorders the plain OIhw kernel into its blocked layout (ABcd16b16a) each time eager
-    PyTorch calls it (ONEDNN_VERBOSE shows the reorder), and aten's native path packs it for its GEMM; 0 for other
-    ops. Which of the two, and so its rate, is memory.onednn_conv's answer; only oneDNN allocates a buffer for it."""
+    """Weight elements a conv copies into its kernel's layout on every call at a batch, its weights
+    W = Cout * Cin / groups * kh * kw (the bias is used as it is) once in oneDNN, which reorders the plain OIhw kernel
+    into its blocked layout (ABcd16b16a) each time eager PyTorch calls it (ONEDNN_VERBOSE shows the reorder), and
+    batch * W on aten's native path, which packs them for the GEMM it runs per image; 0 for other ops. Which of the
+    two, and so its rate, is onednn_conv's answer; only oneDNN allocates a buffer for it."""
     op = row.op
     if not isinstance(op, Conv2d):
         return 0
-    return op.cout * (op.cin // op.groups) * op.kernel[0] * op.kernel[1]
+    weights = op.cout * (op.cin // op.groups) * op.kernel[0] * op.kernel[1]
+    return weights if onednn_conv(row, threads, batch) else weights * batch
 
 
 def conv_workspace(row: Row, threads: int = 1, batch: int = 1) -> int:
@@ -128,11 +132,11 @@ class Heap:
             self.size[chunk] += self.size.pop(after)
             self.free_chunks.discard(after)
         if i > 0 and self.starts[i - 1] in self.free_chunks:
-            before = self.starts.pop(i - 1)
+            before = self.starts[i - 1]
+            self.starts.pop(i)
             self.size[before] += self.size.pop(chunk)
             self.free_chunks.discard(chunk)
             chunk, i = before, i - 1
-            self.starts[i] = chunk
         if i == len(self.starts) - 1:
             self.starts.pop()
             del self.size[chunk]
@@ -149,8 +153,9 @@ def fresh_per_row(rows: Sequence[Row], dtype_bytes: int = DEFAULT_DTYPE_BYTES, t
     Eager execution keeps a tensor alive until its last use (a residual or SE input until the add or multiply);
     a row allocates its conv workspace buffers (workspace_buffers) and a oneDNN conv's reordered weights, then its
     output, then frees the buffers and the inputs it read last. The allocations go through Heap (glibc's mmap
-    threshold, best fit and heap trimming); the pass runs twice from the input alone, and the second pass's fresh bytes are returned: a steady state, as a timed pass
-    after warm-up sees it. The network's input stays alive (the caller holds it); the output is freed after the pass.
+    threshold, best fit and heap trimming); the pass runs twice from the input alone, and the second pass's fresh
+    bytes are returned: a steady state, as a timed pass after warm-up sees it. The network's input stays alive (the
+    caller holds it); the output is freed after the pass.
 
     views maps a tensor to the one whose memory it shares (default view_bases(rows)); a view takes no memory
     and keeps its base alive until the view's own last use. A tensor no row produced (made by an op that was not
@@ -173,9 +178,7 @@ def fresh_per_row(rows: Sequence[Row], dtype_bytes: int = DEFAULT_DTYPE_BYTES, t
         last_use.setdefault(base(r.tensor_out), k)
     last_use[0] = len(rows)  # the caller's input outlives the pass
     buffers = [[n * dtype_bytes * batch for n in workspace_buffers(r, threads, batch)]
-               + [reordered_weights(r, threads, batch) * dtype_bytes] * (isinstance(r.op, Conv2d)
-                                                                          and onednn_conv(r, threads, batch))
-               for r in rows]
+               + [reordered_weights(r, threads, batch) * dtype_bytes] * onednn_conv(r, threads, batch) for r in rows]
     largest = max([n for n in list(size.values()) + [b for bs in buffers for b in bs] if n <= MMAP_THRESHOLD_MAX],
                   default=0)
     heap = Heap(largest)

@@ -21,7 +21,7 @@ from typing import Optional, Sequence
 from ..core.analyze import Analysis
 from ..core.cost import flops_of
 from ..core.graph import Row
-from ..core.ops import Activation, Conv2d
+from ..core.ops import Activation
 from ..core.traffic import DEFAULT_DTYPE_BYTES, intensity
 from .devices import WINDOWED_POOLS, Device
 from .memory import conv_workspace, fresh_per_row, onednn_conv, reordered_weights
@@ -134,7 +134,8 @@ def predict_row(row: Row, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES
         row.name, row.type, row.op_name, macs, flops, nbytes, intensity(flops, nbytes),
         min(peak, flops / memory_s) if memory_s else peak, bound_of(compute_s, memory_s),
         fresh, workspace,
-        1e3 * (device.overhead_for(row.type, onednn) + max(compute_s, memory_s) + workspace_s + first_touch_s), reorder_bytes=reorder)
+        1e3 * (device.overhead_for(row.type, onednn) + max(compute_s, memory_s) + workspace_s + first_touch_s),
+        reorder_bytes=reorder)
 
 
 def predict_rows(rows: Sequence[Row], device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES, threads: int = 1,
@@ -145,11 +146,9 @@ def predict_rows(rows: Sequence[Row], device: Device, dtype_bytes: int = DEFAULT
     if not device.eager_cpu:  # a spec sheet: the roofline and the fixed cost alone, whatever the threads or batch
         return [predict_row(r, device, dtype_bytes, batch) for r in rows]
     fresh = fresh_per_row(rows, dtype_bytes, threads, batch, views)
-    # oneDNN reorders a conv's weights once per call; aten's native conv runs (and packs) a GEMM per image
-    paths = [isinstance(r.op, Conv2d) and onednn_conv(r, threads, batch) for r in rows]
     return [predict_row(r, device, dtype_bytes, batch, f, conv_workspace(r, threads, batch) * dtype_bytes * batch,
-                        reordered_weights(r, threads, batch) * dtype_bytes * (1 if onednn else batch), onednn)
-            for r, f, onednn in zip(rows, fresh, paths)]
+                        reordered_weights(r, threads, batch) * dtype_bytes, onednn_conv(r, threads, batch))
+            for r, f in zip(rows, fresh)]
 
 
 def predict(analysis: Analysis, device: Device, dtype_bytes: int = DEFAULT_DTYPE_BYTES,
