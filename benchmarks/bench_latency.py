@@ -14,10 +14,11 @@ cache instead; a stale cache is calibrated again anyway). Every (model, threads,
 Python process, the plain timing first thing in it, so one model's allocator state (how much heap it left mapped)
 does not change the next one's page faults. The same model in two fresh processes still differs: where glibc's heap
 puts its chunks, and so how many pages a pass maps afresh, changes from one process to the next (two full runs on
-this machine agreed within +-10% on 141 of 188 cells). So the whole model is timed plainly in --processes fresh
-processes (PROCESSES by default: the cell's own and more that time only the whole model), the cell's measured time
-is the median of theirs, and the spread column and the verdict say how far the measurement agrees with itself: the
-closest any prediction can be shown to be. Page faults are counted over the timed passes only.
+this machine agreed within 10%, slower over faster, on 140 of 188 cells). So the whole model is timed plainly in
+--processes fresh processes (PROCESSES by default: the cell's own and more that time only the whole model), the
+cell's measured time is the median of theirs, and the spread column and the verdict say how far the measurement
+agrees with itself: the closest any prediction can be shown to be. Page faults are counted over the timed passes
+only; the faults and reps columns are the cell's own process's (the JSON keeps every process's time and faults).
 
 Each cell reports the 1-minute load average when it started and the CPU other processes used while it ran (cores:
 all CPU time in /proc/stat less this cell's own, over its wall time); before each cell, extra process and
@@ -41,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Optional
 
 
 QUIET_CORES = 0.25  # other processes' CPU, in cores, under which a cell starts
@@ -48,6 +50,7 @@ QUIET_WAIT_S = 15.0  # the longest wait for that before a cell runs anyway
 LONG_PASS_S = 1.0  # a pass this long or longer gets capped repeats and one warm-up pass
 CELL_BUDGET_S = 10.0  # seconds of timed passes per measurement of a long pass
 MIN_REPEATS = 2
+MAX_PROCESSES = 10
 PROCESSES = 2  # fresh processes the whole model is timed in: its heap layout, so its page faults, differ between them
 ATTEMPTS = 2  # a cell (or a calibration) other processes disturbed is run again, up to this many times in all
 
@@ -105,7 +108,25 @@ def _load() -> float:
 
 
 def _ints(text: str) -> list[int]:
-    return [int(v) for v in text.split(",") if v.strip()]
+    """A comma-separated list of positive integers (argparse type: a bad one is argparse's one-line error)."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated positive integers") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated positive integers")
+    return values
+
+
+def _count(text: str, most: int) -> int:
+    """One integer from 1 to most (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= most:
+        raise argparse.ArgumentTypeError(f"{text!r}: an integer from 1 to {most}")
+    return value
 
 
 def calibrate(threads: int) -> int:
@@ -226,9 +247,10 @@ def main(argv=None) -> int:
     global QUIET_WAIT_S, ATTEMPTS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="all", help="comma-separated built-in names, or all (costlab list)")
-    parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
-    parser.add_argument("--batches", default="1,8", help="comma-separated batch sizes")
-    parser.add_argument("--repeats", type=int, default=10, help="timed passes per measurement (median)")
+    parser.add_argument("--threads", type=_ints, default="1,2", help="comma-separated thread counts")
+    parser.add_argument("--batches", type=_ints, default="1,8", help="comma-separated batch sizes")
+    parser.add_argument("--repeats", type=lambda v: _count(v, 1000), default=10,
+                        help="timed passes per measurement (median)")
     parser.add_argument("--resolution", type=int, default=None, help="input size [default: each model's native]")
     parser.add_argument("--cached", action="store_true", help="reuse the cached host profiles instead of calibrating")
     parser.add_argument("--charts", default=None, help="directory to write roofline and MACs-vs-time share charts to")
@@ -236,7 +258,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quiet-wait", type=float, default=QUIET_WAIT_S,
                         help="longest wait in s for other processes to go quiet before a cell or calibration")
     parser.add_argument("--attempts", type=int, default=ATTEMPTS, help="runs of a disturbed cell or calibration, at most")
-    parser.add_argument("--processes", type=int, default=PROCESSES,
+    parser.add_argument("--processes", type=lambda v: _count(v, MAX_PROCESSES), default=PROCESSES,
                         help="fresh processes the whole model is timed in per cell (the median of their medians)")
     parser.add_argument("--cell", nargs=3, metavar=("MODEL", "THREADS", "BATCH"), help=argparse.SUPPRESS)
     parser.add_argument("--plain", nargs=3, metavar=("MODEL", "THREADS", "BATCH"), help=argparse.SUPPRESS)
@@ -251,13 +273,14 @@ def main(argv=None) -> int:
     if args.plain:
         name, threads, batch = args.plain
         return plain(name, int(threads), int(batch), args.repeats, args.resolution)
-    if args.processes < 1:
-        parser.error(f"--processes {args.processes}: at least 1")
-
     from costlab.nets.registry import list_archs
 
-    models = [a.name for a in list_archs()] if args.models == "all" else args.models.split(",")
-    threads_list, batches = _ints(args.threads), _ints(args.batches)
+    names = [a.name for a in list_archs()]
+    models = names if args.models == "all" else [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in models if m not in names] or ([] if models else [args.models])
+    if unknown:
+        parser.error(f"--models: unknown built-in {unknown[0]!r} (`costlab list` names them; or all)")
+    threads_list, batches = args.threads, args.batches
     start = time.perf_counter()
     print(f"load average before: {_load():.2f} (cores: {os.cpu_count()}); {len(models)} models x threads "
           f"{threads_list} x batch {batches}, {args.repeats} repeats")
@@ -302,15 +325,19 @@ def _header() -> str:
 def _row(r: dict) -> str:
     ratio = r["predicted_ms"] / r["measured_ms"]
     return (f"{r['model']:20s} {r['threads']:3d} {r['batch']:5d} {r['resolution']:4d} {r['source']:11s} "
-            f"{r['predicted_ms']:9.2f} {r['measured_ms']:9.2f} {ratio:6.3f} {_spread(r):6.3f} "
+            f"{r['predicted_ms']:9.2f} {r['measured_ms']:9.2f} {ratio:6.3f} {_shown(_spread(r)):>6s} "
             f"{r['rho_predicted']:9.3f} {r['rho_macs']:9.3f} {r['faults_per_pass']:7.0f} {r['repeats']:4d} "
             f"{r['load']:5.2f} {r['others']:6.2f}")
 
 
-def _spread(r: dict) -> float:
-    """The slowest of a cell's fresh processes over the fastest (1.0 for one process)."""
-    runs = r.get("measured_runs_ms") or [r["measured_ms"]]
-    return max(runs) / min(runs)
+def _spread(r: dict) -> Optional[float]:
+    """The slowest of a cell's fresh processes over the fastest; None for a cell timed in one process."""
+    runs = r.get("measured_runs_ms") or []
+    return max(runs) / min(runs) if len(runs) > 1 else None
+
+
+def _shown(spread: Optional[float]) -> str:
+    return "-" if spread is None else f"{spread:.3f}"
 
 
 def _verdict(results: list[dict]) -> str:
@@ -327,11 +354,12 @@ def _verdict(results: list[dict]) -> str:
     beyond = [f"{tag(r)} {v:.2f}" for r, v in zip(results, ratios) if abs(v - 1) > 0.20]
     ranks = [f"{tag(r)} {r['rho_predicted']:.3f}" for r in results
              if not (r["rho_predicted"] >= 0.95 and r["rho_predicted"] > r["rho_macs"])]
-    processes = max(len(r.get("measured_runs_ms") or [0]) for r in results)
-    agree10 = sum(_spread(r) <= 1.10 for r in results)
-    agree20 = sum(_spread(r) <= 1.20 for r in results)
-    itself = (f"the measurement against itself: a cell's {processes} fresh processes agree within +-10% on "
-              f"{agree10} of {n} cells, within +-20% on {agree20}\n" if processes > 1 else "")
+    spreads = [v for v in map(_spread, results) if v is not None]
+    agree10 = sum(v <= 1.10 for v in spreads)
+    agree20 = sum(v <= 1.20 for v in spreads)
+    itself = (f"the measurement against itself: a cell's fresh processes (slowest over fastest) agree within 10% on "
+              f"{agree10} of {len(spreads)} cells timed in more than one, within 20% on {agree20}\n"
+              if spreads else "")
     return (f"whole model within +-10%: {within10} of {n} cells ({100 * within10 / n:.0f}%; goal >= 80%); "
             f"within +-20%: {within20} of {n} (goal: all)\n"
             f"  of the {len(quiet)} cells other processes left alone (< {QUIET_CORES} cores): within +-10% {quiet10}, "
