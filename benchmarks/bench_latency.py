@@ -188,9 +188,8 @@ def plain(name: str, threads: int, batch: int, repeats: int, resolution: int | N
     """Child: the whole model timed plainly and nothing else, one more fresh process of a cell; prints a RESULT line."""
     from costlab.nets.registry import get_arch
 
-    source, measured, faults, sys_ms, repeats = plain_timing(name, resolution or get_arch(name).resolution, batch,
-                                                             threads, repeats)
-    print("RESULT " + json.dumps({"measured_ms": measured, "faults_per_pass": faults, "sys_ms_per_pass": sys_ms}))
+    _, measured, faults, _, _ = plain_timing(name, resolution or get_arch(name).resolution, batch, threads, repeats)
+    print("RESULT " + json.dumps({"measured_ms": measured, "faults_per_pass": faults}))
     return 0
 
 
@@ -241,6 +240,12 @@ def _child(*args: str) -> str:
     if done.returncode:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr}")
     return done.stdout
+
+
+def _result(*args: str) -> tuple[dict, float]:
+    """(the RESULT line a child prints, as a dict; other processes' cores meanwhile) of its least disturbed run."""
+    out, others = _undisturbed(lambda: _child(*args))
+    return json.loads(out.rpartition("RESULT ")[2]), others
 
 
 def main(argv=None) -> int:
@@ -296,12 +301,10 @@ def main(argv=None) -> int:
                 extra = ["--repeats", str(args.repeats)]
                 extra += ["--resolution", str(args.resolution)] if args.resolution else []
                 charts = ["--charts", args.charts] if args.charts else []
-                out, others = _undisturbed(lambda: _child("--cell", name, str(threads), str(batch), *extra, *charts))
-                result = json.loads(out.rpartition("RESULT ")[2])
+                result, others = _result("--cell", name, str(threads), str(batch), *extra, *charts)
                 runs, faults = [result["measured_ms"]], [result["faults_per_pass"]]
                 for _ in range(args.processes - 1):
-                    out, more = _undisturbed(lambda: _child("--plain", name, str(threads), str(batch), *extra))
-                    again = json.loads(out.rpartition("RESULT ")[2])
+                    again, more = _result("--plain", name, str(threads), str(batch), *extra)
                     runs.append(again["measured_ms"])
                     faults.append(again["faults_per_pass"])
                     others = max(others, more)

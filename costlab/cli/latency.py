@@ -57,8 +57,8 @@ def latency(name, device, measure, threads, batch, resolution, input_text, dtype
     on a tiny tensor, and a first-touch write of fresh pages): 1-3 s on a quiet machine, up to about 15 s at two
     threads on a busy one. It is cached as host-<threads>.toml in $COSTLAB_CACHE_DIR, else $XDG_CACHE_HOME/costlab,
     else ~/.cache/costlab, with the CPU model and torch version it was measured with; a cache from another CPU,
-    torch version or thread count, or an older costlab, is stale and is measured again (a note on stderr says why). --recalibrate
-    measures it again now.
+    torch version or thread count, or an older costlab, is stale and is measured again (a note on stderr says why).
+    --recalibrate measures it again now.
     """
     from ..core.checks import MAX_SIZE, positive_int
     from ..core.shapes import parse_input_shape
