@@ -425,6 +425,21 @@ def test_a_stale_host_profile_is_calibrated_again(tmp_path, monkeypatch, changes
     assert host_device(3, notify=notes.append) == fresh and runs == [3] and len(notes) == 1  # current: no rerun
 
 
+def test_a_calibration_whose_fits_see_no_weight_copy_is_cached_as_current(tmp_path, monkeypatch):
+    # a noisy run can fit no reorder or packing cost (fit_rates: None); the profile must still hold every rate
+    # calibrate_host writes, or each later run would find its own cache stale and calibrate again
+    pytest.importorskip("torch")
+    from costlab.perf import calibrate
+
+    real = calibrate.fit_rates
+    monkeypatch.setattr(calibrate, "fit_rates", lambda probes: (real(probes)[0], None))
+    monkeypatch.setenv("COSTLAB_CACHE_DIR", str(tmp_path))
+    fresh = host_device(1, recalibrate=True)
+    assert fresh.reorder_bandwidth == fresh.pack_bandwidth == fresh.cache_bandwidth
+    notes = []
+    assert host_device(1, notify=notes.append) == fresh and notes == []
+
+
 def test_without_torch_a_cached_host_profile_is_refused_in_one_line(run, tmp_path, monkeypatch):
     # the torch-free install with a cache left by another costlab: the refusal, not a stale-cache notice before it
     import importlib.util

@@ -55,7 +55,7 @@ def calibrate_host(threads: int = 1) -> Device:
                       less the conv overhead and the time to copy its workspace as a prediction charges it (oneDNN's
                       blocked copies of input and output), is FLOPs / peak + weight bytes / reorder_bandwidth; the
                       two rates are the least-squares fit of that line over the grid, each probe's error relative
-                      to its time (fit_rates)
+                      to its time (fit_rates); a fit that sees no reorder cost records the cache bandwidth
     depthwise_flops   median over DEPTHWISE_PROBES (3x3 depthwise convs) of FLOPs / (time - overhead - workspace
                       copies - weight reorder)
     grouped_flops     the same over GROUPED_PROBES (3x3 convs of 4 to 16 channels per group: oneDNN runs them group
@@ -63,7 +63,8 @@ def calibrate_host(threads: int = 1) -> Device:
     pointwise_flops, pack_bandwidth  aten's GEMM rate and the rate it packs the weights at, fitted as peak and
                       reorder are over the POINTWISE_PROBES aten runs natively (memory.onednn_conv: at one thread all
                       of them, at two or more the small ones; the rest go to oneDNN's 1x1 kernel, priced at the dense
-                      rate): a small map reuses each packed weight less, so runs below a large one
+                      rate): a small map reuses each packed weight less, so runs below a large one; no packing
+                      cost seen: the cache bandwidth
     memory_bandwidth  copy of a 64 MiB fp32 tensor (read + write: larger than any cache)
     cache_bandwidth   copy of a 4 MiB fp32 tensor; cache_bytes = its 8 MiB of traffic
     first_touch_bandwidth  64 MiB written into a fresh allocation (the allocator maps new pages, the kernel
@@ -138,7 +139,11 @@ def calibrate_host(threads: int = 1) -> Device:
                 return flops_of(row.macs), 4 * reordered_weights(row, threads), net_seconds(
                     _best_seconds(lambda: conv(x), 9, 3, evict), fixed)
 
+            # a fit that sees no weight copy (its cost lost in the noise) prices it as a copy that stays in cache,
+            # the least a copy costs: a rate left out would make the cached profile look written by an older costlab
+            # (stale_reason) and be measured again on every run
             peak, reorder = fit_rates([timed(c, c, 3, hw, 1, "conv") for c, hw in DENSE_PROBES])
+            reorder = reorder or cache
             fitted = Device("fit", peak, memory, 1.0, reorder_bandwidth=reorder)
 
             def throughput(cin, cout, k, hw, groups, kind):
@@ -150,6 +155,7 @@ def calibrate_host(threads: int = 1) -> Device:
                                          for c, width, hw in GROUPED_PROBES])
             native = [p for p in POINTWISE_PROBES if not onednn_conv(_probe_row(p[0], p[1], 1, p[2], 1), threads)]
             pw_flops, pack = fit_rates([timed(ci, co, 1, hw, 1, "pointwise") for ci, co, hw in native])
+            pack = pack or cache
             bandwidths = _kernel_bandwidths(overheads, evict)
             warm = _best_seconds(lambda: big_out.copy_(big), 5, 1)
             fresh = _best_seconds(lambda: torch.empty_like(big).copy_(big), 5, 1)
