@@ -10,7 +10,11 @@ times come from costlab's build, hooked (perf.measure).
     python benchmarks/bench_latency.py --models mobilenet_v2,resnet50 --threads 1 --batches 1 --repeats 5
 
 The host profile is calibrated once per thread count at the start, each in a fresh process (`--cached` reuses the
-cache instead; a stale cache is calibrated again anyway). Every (model, threads, batch) cell then runs in a fresh
+cache instead; a stale cache is calibrated again anyway). With --calibrate-each it is also calibrated again, in a
+fresh process, right before each cell, and the cell is predicted with that profile: this VM's speed drifts over
+the hour a full run takes (the same model's time by a third between runs hours apart), and a profile measured
+minutes earlier separates the model's error from that drift; the start-of-run profile's prediction is kept beside it
+(the ratio0 column, and a verdict line), which is what a cached profile gives. Every (model, threads, batch) cell then runs in a fresh
 Python process, the plain timing first thing in it, so one model's allocator state (how much heap it left mapped)
 does not change the next one's page faults. The same model in two fresh processes still differs: where glibc's heap
 puts its chunks, and so how many pages a pass maps afresh, changes from one process to the next (two full runs on
@@ -41,6 +45,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Optional
 
@@ -193,18 +198,21 @@ def plain(name: str, threads: int, batch: int, repeats: int, resolution: int | N
     return 0
 
 
-def cell(name: str, threads: int, batch: int, repeats: int, resolution: int | None, charts: str | None) -> int:
-    """Child: one (model, threads, batch) cell; prints a RESULT line."""
+def cell(name: str, threads: int, batch: int, repeats: int, resolution: int | None, charts: str | None,
+         profile: str | None = None) -> int:
+    """Child: one (model, threads, batch) cell, predicted with the profile file if given (calibrated just before it)
+    and with the cached start-of-run profile; prints a RESULT line."""
     from costlab.nets.registry import get_arch
 
     load = _load()
     resolution = resolution or get_arch(name).resolution
     source, measured, faults, sys_ms, repeats = plain_timing(name, resolution, batch, threads, repeats)
 
-    from costlab.perf.devices import load_device
+    from costlab.perf.devices import OPTIONAL, REQUIRED, load_device
     from costlab.perf.latency import latency_report
 
-    device = load_device("host", threads)  # calibrated by the parent for this thread count
+    start_device = load_device("host", threads)  # calibrated by the parent at the start for this thread count
+    device = load_device(profile) if profile else start_device
     warmup = passes_for(measured / 1e3, repeats)[1]  # the plain pass's length stands for the hooked one's
     report = latency_report(name, device, threads, resolution, measure=True, repeats=repeats, warmup=warmup,
                             torchvision_total=False, batch=batch, whole=False)
@@ -215,7 +223,9 @@ def cell(name: str, threads: int, batch: int, repeats: int, resolution: int | No
         "model": name, "threads": threads, "batch": batch, "resolution": resolution, "source": source,
         "predicted_ms": r["predicted_total_ms"], "measured_ms": measured, "hooked_sum_ms": r["measured_layers_ms"],
         "rho_predicted": r["spearman_predicted"], "rho_macs": r["spearman_macs"], "layers": len(r["layers"]),
-        "repeats": repeats, "faults_per_pass": faults, "sys_ms_per_pass": sys_ms, "first_touch_mb": sum(
+        "predicted_start_ms": latency_report(name, start_device, threads, resolution, batch=batch).predicted_total_ms,
+        "profile": {f: getattr(device, f) for f in REQUIRED + OPTIONAL} | {"onednn_call_s": device.overhead_by_type.get(
+            "onednn")}, "repeats": repeats, "faults_per_pass": faults, "sys_ms_per_pass": sys_ms, "first_touch_mb": sum(
             layer["first_touch_bytes"] for layer in r["layers"]) / 1e6, "load": load}))
     return 0
 
@@ -235,8 +245,10 @@ def _charts(report, device, folder: str, threads: int, batch: int) -> None:
          os.path.join(folder, f"share_{tag}.png"))
 
 
-def _child(*args: str) -> str:
-    done = subprocess.run([sys.executable, os.path.abspath(__file__), *args], capture_output=True, text=True)
+def _child(*args: str, cache: Optional[str] = None) -> str:
+    """A fresh process of this script with args, its stdout; cache is its COSTLAB_CACHE_DIR if given."""
+    env = {**os.environ, "COSTLAB_CACHE_DIR": cache} if cache else None
+    done = subprocess.run([sys.executable, os.path.abspath(__file__), *args], capture_output=True, text=True, env=env)
     if done.returncode:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr}")
     return done.stdout
@@ -258,6 +270,8 @@ def main(argv=None) -> int:
                         help="timed passes per measurement (median)")
     parser.add_argument("--resolution", type=int, default=None, help="input size [default: each model's native]")
     parser.add_argument("--cached", action="store_true", help="reuse the cached host profiles instead of calibrating")
+    parser.add_argument("--calibrate-each", action="store_true",
+                        help="also calibrate right before each cell, in a fresh process, and predict with that profile")
     parser.add_argument("--charts", default=None, help="directory to write roofline and MACs-vs-time share charts to")
     parser.add_argument("--json", default=None, help="also write every cell's result to this JSON file")
     parser.add_argument("--quiet-wait", type=float, default=QUIET_WAIT_S,
@@ -268,13 +282,14 @@ def main(argv=None) -> int:
     parser.add_argument("--cell", nargs=3, metavar=("MODEL", "THREADS", "BATCH"), help=argparse.SUPPRESS)
     parser.add_argument("--plain", nargs=3, metavar=("MODEL", "THREADS", "BATCH"), help=argparse.SUPPRESS)
     parser.add_argument("--calibrate", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--profile", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     QUIET_WAIT_S, ATTEMPTS = max(1.0, args.quiet_wait), max(1, args.attempts)
     if args.calibrate:
         return calibrate(args.calibrate)
     if args.cell:
         name, threads, batch = args.cell
-        return cell(name, int(threads), int(batch), args.repeats, args.resolution, args.charts)
+        return cell(name, int(threads), int(batch), args.repeats, args.resolution, args.charts, args.profile)
     if args.plain:
         name, threads, batch = args.plain
         return plain(name, int(threads), int(batch), args.repeats, args.resolution)
@@ -288,29 +303,20 @@ def main(argv=None) -> int:
     threads_list, batches = args.threads, args.batches
     start = time.perf_counter()
     print(f"load average before: {_load():.2f} (cores: {os.cpu_count()}); {len(models)} models x threads "
-          f"{threads_list} x batch {batches}, {args.repeats} repeats")
+          f"{threads_list} x batch {batches}, {args.repeats} repeats, {args.processes} process(es) per cell"
+          + (", calibrated again before each cell" if args.calibrate_each else ""))
     if not args.cached:
         for threads in threads_list:
             out, others = _undisturbed(lambda: _child("--calibrate", str(threads)))
             print(f"{out.rstrip()}; other processes {others:.2f} cores")
     print(_header())
     results = []
-    for name in models:
-        for threads in threads_list:
-            for batch in batches:
-                extra = ["--repeats", str(args.repeats)]
-                extra += ["--resolution", str(args.resolution)] if args.resolution else []
-                charts = ["--charts", args.charts] if args.charts else []
-                result, others = _result("--cell", name, str(threads), str(batch), *extra, *charts)
-                runs, faults = [result["measured_ms"]], [result["faults_per_pass"]]
-                for _ in range(args.processes - 1):
-                    again, more = _result("--plain", name, str(threads), str(batch), *extra)
-                    runs.append(again["measured_ms"])
-                    faults.append(again["faults_per_pass"])
-                    others = max(others, more)
-                results.append({**result, "measured_ms": statistics.median(runs), "measured_runs_ms": runs,
-                                "faults_runs": faults, "others": others})
-                print(_row(results[-1]), flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench_latency_") as each:
+        for name in models:
+            for threads in threads_list:
+                for batch in batches:
+                    results.append(_measure_cell(name, threads, batch, args, each if args.calibrate_each else None))
+                    print(_row(results[-1]), flush=True)
     print(f"\nload average after: {_load():.2f}; total {time.perf_counter() - start:.0f} s")
     print(_verdict(results))
     if args.json:
@@ -319,16 +325,36 @@ def main(argv=None) -> int:
     return 0
 
 
+def _measure_cell(name: str, threads: int, batch: int, args, each: Optional[str]) -> dict:
+    """One cell: calibrated first into the folder each if given, then its own child and args.processes - 1 plain
+    timings, each a fresh process; the cell's result with the median of their times."""
+    extra = ["--repeats", str(args.repeats)] + (["--resolution", str(args.resolution)] if args.resolution else [])
+    charts = ["--charts", args.charts] if args.charts else []
+    profile = []
+    if each:
+        _undisturbed(lambda: _child("--calibrate", str(threads), cache=each))
+        profile = ["--profile", os.path.join(each, f"host-{threads}.toml")]
+    result, others = _result("--cell", name, str(threads), str(batch), *extra, *charts, *profile)
+    runs, faults = [result["measured_ms"]], [result["faults_per_pass"]]
+    for _ in range(args.processes - 1):
+        again, more = _result("--plain", name, str(threads), str(batch), *extra)
+        runs.append(again["measured_ms"])
+        faults.append(again["faults_per_pass"])
+        others = max(others, more)
+    return {**result, "measured_ms": statistics.median(runs), "measured_runs_ms": runs, "faults_runs": faults,
+            "others": others}
+
+
 def _header() -> str:
     return (f"\n{'model':20s} {'thr':>3s} {'batch':>5s} {'res':>4s} {'timed':11s} {'pred ms':>9s} {'meas ms':>9s} "
-            f"{'ratio':>6s} {'spread':>6s} {'rho(pred)':>9s} {'rho(MACs)':>9s} {'faults':>7s} {'reps':>4s} "
+            f"{'ratio':>6s} {'ratio0':>6s} {'spread':>6s} {'rho(pred)':>9s} {'rho(MACs)':>9s} {'faults':>7s} {'reps':>4s} "
             f"{'load':>5s} {'others':>6s}")
 
 
 def _row(r: dict) -> str:
     ratio = r["predicted_ms"] / r["measured_ms"]
     return (f"{r['model']:20s} {r['threads']:3d} {r['batch']:5d} {r['resolution']:4d} {r['source']:11s} "
-            f"{r['predicted_ms']:9.2f} {r['measured_ms']:9.2f} {ratio:6.3f} {_shown(_spread(r)):>6s} "
+            f"{r['predicted_ms']:9.2f} {r['measured_ms']:9.2f} {ratio:6.3f} {_ratio0(r):>6s} {_shown(_spread(r)):>6s} "
             f"{r['rho_predicted']:9.3f} {r['rho_macs']:9.3f} {r['faults_per_pass']:7.0f} {r['repeats']:4d} "
             f"{r['load']:5.2f} {r['others']:6.2f}")
 
@@ -337,6 +363,12 @@ def _spread(r: dict) -> Optional[float]:
     """The slowest of a cell's fresh processes over the fastest; None for a cell timed in one process."""
     runs = r.get("measured_runs_ms") or []
     return max(runs) / min(runs) if len(runs) > 1 else None
+
+
+def _ratio0(r: dict) -> str:
+    """predicted / measured with the start-of-run profile, when the cell was predicted with a later one."""
+    start = r.get("predicted_start_ms")
+    return "-" if start is None or start == r["predicted_ms"] else f"{start / r['measured_ms']:.3f}"
 
 
 def _shown(spread: Optional[float]) -> str:
@@ -363,8 +395,13 @@ def _verdict(results: list[dict]) -> str:
     itself = (f"the measurement against itself: a cell's fresh processes (slowest over fastest) agree within 10% on "
               f"{agree10} of {len(spreads)} cells timed in more than one, within 20% on {agree20}\n"
               if spreads else "")
+    starts = [r["predicted_start_ms"] / r["measured_ms"] for r in results
+              if r.get("predicted_start_ms") not in (None, r["predicted_ms"])]
+    at_start = (f"  predicted with the start-of-run profile instead (ratio0): within +-10% "
+                f"{sum(abs(v - 1) <= 0.10 for v in starts)} of {len(starts)}, within +-20% "
+                f"{sum(abs(v - 1) <= 0.20 for v in starts)}\n" if starts else "")
     return (f"whole model within +-10%: {within10} of {n} cells ({100 * within10 / n:.0f}%; goal >= 80%); "
-            f"within +-20%: {within20} of {n} (goal: all)\n"
+            f"within +-20%: {within20} of {n} (goal: all)\n" + at_start +
             f"  of the {len(quiet)} cells other processes left alone (< {QUIET_CORES} cores): within +-10% {quiet10}, "
             f"within +-20% {quiet20}\n" + itself +
             f"per-layer Spearman >= 0.95 and above MACs alone: {rho_ok} of {n} cells (goal: all)\n"
