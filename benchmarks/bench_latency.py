@@ -11,18 +11,19 @@ times come from costlab's build, hooked (perf.measure).
 
 The host profile is calibrated once per thread count at the start, each in a fresh process (`--cached` reuses the
 cache instead; a stale cache is calibrated again anyway). With --calibrate-each it is also calibrated again, in a
-fresh process, right before each cell, and the cell is predicted with that profile: this VM's speed drifts over
-the hour a full run takes (the same model's time by a third between runs hours apart), and a profile measured
-minutes earlier separates the model's error from that drift; the start-of-run profile's prediction is kept beside it
-(the ratio0 column, and a verdict line), which is what a cached profile gives. Every (model, threads, batch) cell then runs in a fresh
-Python process, the plain timing first thing in it, so one model's allocator state (how much heap it left mapped)
-does not change the next one's page faults. The same model in two fresh processes still differs: where glibc's heap
-puts its chunks, and so how many pages a pass maps afresh, changes from one process to the next (two full runs on
-this machine agreed within 10%, slower over faster, on 140 of 188 cells). So the whole model is timed plainly in
---processes fresh processes (PROCESSES by default: the cell's own and more that time only the whole model), the
-cell's measured time is the median of theirs, and the spread column and the verdict say how far the measurement
-agrees with itself: the closest any prediction can be shown to be. Page faults are counted over the timed passes
-only; the faults and reps columns are the cell's own process's (the JSON keeps every process's time and faults).
+fresh process, right before each cell, and the cell is predicted with that profile: this VM's speed drifts over the
+hour a full run takes (the same model's time by a third between runs hours apart), and a profile measured seconds
+before the cell is meant to take that drift out (on this VM it did not: README). The prediction with the start-of-run
+profile (the cached one with --cached) is kept beside it: the ratio0 column and a verdict line, what a cached profile
+gives. Every (model, threads, batch) cell then runs in a fresh Python process, the plain timing first thing in it, so
+one model's allocator state (how much heap it left mapped) does not change the next one's page faults. The same model
+in two fresh processes still differs: where glibc's heap puts its chunks, and so how many pages a pass maps afresh,
+changes from one process to the next (two full runs on this machine agreed within 10%, slower over faster, on 140 of
+188 cells). So the whole model is timed plainly in --processes fresh processes (PROCESSES by default: the cell's own
+and more that time only the whole model), the cell's measured time is the median of theirs, and the spread column and
+the verdict say how far the measurement agrees with itself: the closest any prediction can be shown to be. Page faults
+are counted over the timed passes only; the faults and reps columns are the cell's own process's (the JSON keeps every
+process's time and faults).
 
 Each cell reports the 1-minute load average when it started and the CPU other processes used while it ran (cores:
 all CPU time in /proc/stat less this cell's own, over its wall time); before each cell, extra process and
@@ -40,6 +41,7 @@ pass; the table's reps column says how many passes each cell's median is of.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -121,6 +123,17 @@ def _ints(text: str) -> list[int]:
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: comma-separated positive integers")
     return values
+
+
+def _seconds(text: str) -> float:
+    """A wait in seconds from 1 to 600 (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 1.0 <= value <= 600.0:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r}: seconds from 1 to 600")
+    return value
 
 
 def _count(text: str, most: int) -> int:
@@ -211,8 +224,18 @@ def cell(name: str, threads: int, batch: int, repeats: int, resolution: int | No
     from costlab.perf.devices import OPTIONAL, REQUIRED, load_device
     from costlab.perf.latency import latency_report
 
+    from costlab.errors import CostlabError
+
     start_device = load_device("host", threads)  # calibrated by the parent at the start for this thread count
-    device = load_device(profile) if profile else start_device
+    try:
+        device = load_device(profile, threads) if profile else start_device
+    except CostlabError as exc:
+        print(f"--profile: {exc}", file=sys.stderr)
+        return 2
+    if device.threads != threads:
+        print(f"--profile {profile}: measured at {device.threads} thread(s), the cell runs at {threads}",
+              file=sys.stderr)
+        return 2
     warmup = passes_for(measured / 1e3, repeats)[1]  # the plain pass's length stands for the hooked one's
     report = latency_report(name, device, threads, resolution, measure=True, repeats=repeats, warmup=warmup,
                             torchvision_total=False, batch=batch, whole=False)
@@ -268,24 +291,28 @@ def main(argv=None) -> int:
     parser.add_argument("--batches", type=_ints, default="1,8", help="comma-separated batch sizes")
     parser.add_argument("--repeats", type=lambda v: _count(v, 1000), default=10,
                         help="timed passes per measurement (median)")
-    parser.add_argument("--resolution", type=int, default=None, help="input size [default: each model's native]")
+    parser.add_argument("--resolution", type=lambda v: _count(v, 4096), default=None,
+                        help="input size [default: each model's native]")
     parser.add_argument("--cached", action="store_true", help="reuse the cached host profiles instead of calibrating")
     parser.add_argument("--calibrate-each", action="store_true",
                         help="also calibrate right before each cell, in a fresh process, and predict with that profile")
     parser.add_argument("--charts", default=None, help="directory to write roofline and MACs-vs-time share charts to")
     parser.add_argument("--json", default=None, help="also write every cell's result to this JSON file")
-    parser.add_argument("--quiet-wait", type=float, default=QUIET_WAIT_S,
+    parser.add_argument("--quiet-wait", type=_seconds, default=QUIET_WAIT_S,
                         help="longest wait in s for other processes to go quiet before a cell or calibration")
-    parser.add_argument("--attempts", type=int, default=ATTEMPTS, help="runs of a disturbed cell or calibration, at most")
+    parser.add_argument("--attempts", type=lambda v: _count(v, 10), default=ATTEMPTS,
+                        help="runs of a disturbed cell or calibration, at most")
     parser.add_argument("--processes", type=lambda v: _count(v, MAX_PROCESSES), default=PROCESSES,
                         help="fresh processes the whole model is timed in per cell (the median of their medians)")
     parser.add_argument("--cell", nargs=3, metavar=("MODEL", "THREADS", "BATCH"), help=argparse.SUPPRESS)
     parser.add_argument("--plain", nargs=3, metavar=("MODEL", "THREADS", "BATCH"), help=argparse.SUPPRESS)
-    parser.add_argument("--calibrate", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--calibrate", type=lambda v: _count(v, 1024), default=None, help=argparse.SUPPRESS)
     parser.add_argument("--profile", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    QUIET_WAIT_S, ATTEMPTS = max(1.0, args.quiet_wait), max(1, args.attempts)
-    if args.calibrate:
+    if args.profile and not args.cell:
+        parser.error("--profile: only a --cell child takes a profile (use --calibrate-each)")
+    QUIET_WAIT_S, ATTEMPTS = args.quiet_wait, args.attempts
+    if args.calibrate is not None:
         return calibrate(args.calibrate)
     if args.cell:
         name, threads, batch = args.cell
@@ -311,11 +338,13 @@ def main(argv=None) -> int:
             print(f"{out.rstrip()}; other processes {others:.2f} cores")
     print(_header())
     results = []
-    with tempfile.TemporaryDirectory(prefix="bench_latency_") as each:
+    with contextlib.ExitStack() as stack:
+        each = (stack.enter_context(tempfile.TemporaryDirectory(prefix="bench_latency_"))
+                if args.calibrate_each else None)
         for name in models:
             for threads in threads_list:
                 for batch in batches:
-                    results.append(_measure_cell(name, threads, batch, args, each if args.calibrate_each else None))
+                    results.append(_measure_cell(name, threads, batch, args, each))
                     print(_row(results[-1]), flush=True)
     print(f"\nload average after: {_load():.2f}; total {time.perf_counter() - start:.0f} s")
     print(_verdict(results))
@@ -330,11 +359,13 @@ def _measure_cell(name: str, threads: int, batch: int, args, each: Optional[str]
     timings, each a fresh process; the cell's result with the median of their times."""
     extra = ["--repeats", str(args.repeats)] + (["--resolution", str(args.resolution)] if args.resolution else [])
     charts = ["--charts", args.charts] if args.charts else []
-    profile = []
-    if each:
-        _undisturbed(lambda: _child("--calibrate", str(threads), cache=each))
-        profile = ["--profile", os.path.join(each, f"host-{threads}.toml")]
+    profile, calibration_others = [], None
+    if each:  # a folder of its own: a calibration that failed to write cannot leave the last cell's profile in use
+        folder = tempfile.mkdtemp(dir=each)
+        _, calibration_others = _undisturbed(lambda: _child("--calibrate", str(threads), cache=folder))
+        profile = ["--profile", os.path.join(folder, f"host-{threads}.toml")]
     result, others = _result("--cell", name, str(threads), str(batch), *extra, *charts, *profile)
+    result["calibration_others"] = calibration_others
     runs, faults = [result["measured_ms"]], [result["faults_per_pass"]]
     for _ in range(args.processes - 1):
         again, more = _result("--plain", name, str(threads), str(batch), *extra)
@@ -347,7 +378,8 @@ def _measure_cell(name: str, threads: int, batch: int, args, each: Optional[str]
 
 def _header() -> str:
     return (f"\n{'model':20s} {'thr':>3s} {'batch':>5s} {'res':>4s} {'timed':11s} {'pred ms':>9s} {'meas ms':>9s} "
-            f"{'ratio':>6s} {'ratio0':>6s} {'spread':>6s} {'rho(pred)':>9s} {'rho(MACs)':>9s} {'faults':>7s} {'reps':>4s} "
+            f"{'ratio':>6s} {'ratio0':>6s} {'spread':>6s} {'rho(pred)':>9s} {'rho(MACs)':>9s} {'faults':>7s} "
+            f"{'reps':>4s} "
             f"{'load':>5s} {'others':>6s}")
 
 
