@@ -44,7 +44,6 @@ POINTWISE_PROBES = tuple((cin, cout, hw) for cin, cout in ((32, 128), (128, 32),
                          for hw in (7, 14, 28, 56))
 # grouped 3x3 convs (channels, channels per group, size): group widths 4 to 16 on 7..28 maps
 GROUPED_PROBES = ((128, 4, 28), (256, 8, 28), (256, 4, 14), (512, 16, 14), (512, 8, 7), (1024, 4, 7))
-CALIBRATION_ATTEMPTS = 3  # runs of the probes while a fit sees no weight-copy cost (calibrate_host)
 
 
 def calibrate_host(threads: int = 1) -> Device:
@@ -77,20 +76,18 @@ def calibrate_host(threads: int = 1) -> Device:
     the layers before it have pushed its data out of the core's own caches; a hot loop of one op would
     keep everything in L1/L2 and overstate what a network gets. A few seconds in all.
 
-    A weight copy always costs something, so a fit that sees none (reorder or packing) was disturbed: the probes are
-    run again, up to CALIBRATION_ATTEMPTS times in all; if the last run still sees none, half the cache bandwidth (a
-    copy that stays in cache, read and written) stands in for the missing rate and the description says so.
+    A weight copy always costs something, so a fit that sees none (reorder or packing) says the run was slowed
+    elsewhere (on a shared VM: episodes of tens of seconds in which small two-thread kernels run at half speed, so a
+    run again a second later sees the same): half the cache bandwidth (a copy that stays in cache, read and written)
+    stands in for the missing rate, and the description says so; --recalibrate measures again.
     """
     import time
 
     import torch
 
     began = time.perf_counter()
-    for attempt in range(1, CALIBRATION_ATTEMPTS + 1):
-        device, unseen = _measure(threads)
-        if not unseen:
-            break
-    note = f"; no {' or '.join(unseen)} cost seen in {attempt} runs: half the cache rate stands in" if unseen else ""
+    device, unseen = _measure(threads)
+    note = f"; no {' or '.join(unseen)} cost seen: half the cache rate stands in" if unseen else ""
     return replace(device, description=f"this machine, torch {torch.__version__} eager fp32, {threads} thread(s), "
                                        f"calibrated in {time.perf_counter() - began:.1f} s{note}")
 
@@ -160,7 +157,7 @@ def _measure(threads: int) -> tuple[Device, list[str]]:
 
             peak, reorder = fit_rates([timed(c, c, 3, hw, 1, "conv") for c, hw in DENSE_PROBES])
             # a rate left out would make the cached profile look written by an older costlab (stale_reason), so
-            # measured again on every run: a copy that stays in cache stands in (calibrate_host runs again first)
+            # measured again on every run: a copy that stays in cache stands in (calibrate_host)
             unseen = [] if reorder else ["weight reorder"]
             reorder = reorder or cache / 2
             fitted = Device("fit", peak, memory, 1.0, reorder_bandwidth=reorder)
