@@ -221,10 +221,9 @@ def cell(name: str, threads: int, batch: int, repeats: int, resolution: int | No
     resolution = resolution or get_arch(name).resolution
     source, measured, faults, sys_ms, repeats = plain_timing(name, resolution, batch, threads, repeats)
 
+    from costlab.errors import CostlabError
     from costlab.perf.devices import OPTIONAL, REQUIRED, load_device
     from costlab.perf.latency import latency_report
-
-    from costlab.errors import CostlabError
 
     start_device = load_device("host", threads)  # calibrated by the parent at the start for this thread count
     try:
@@ -240,13 +239,15 @@ def cell(name: str, threads: int, batch: int, repeats: int, resolution: int | No
     report = latency_report(name, device, threads, resolution, measure=True, repeats=repeats, warmup=warmup,
                             torchvision_total=False, batch=batch, whole=False)
     r = report.to_dict()
+    start_ms = r["predicted_total_ms"] if device is start_device else latency_report(
+        name, start_device, threads, resolution, batch=batch).predicted_total_ms
     if charts:
         _charts(report, device, charts, threads, batch)
     print("RESULT " + json.dumps({
         "model": name, "threads": threads, "batch": batch, "resolution": resolution, "source": source,
         "predicted_ms": r["predicted_total_ms"], "measured_ms": measured, "hooked_sum_ms": r["measured_layers_ms"],
         "rho_predicted": r["spearman_predicted"], "rho_macs": r["spearman_macs"], "layers": len(r["layers"]),
-        "predicted_start_ms": latency_report(name, start_device, threads, resolution, batch=batch).predicted_total_ms,
+        "predicted_start_ms": start_ms,
         "profile": {f: getattr(device, f) for f in REQUIRED + OPTIONAL} | {"onednn_call_s": device.overhead_by_type.get(
             "onednn")}, "repeats": repeats, "faults_per_pass": faults, "sys_ms_per_pass": sys_ms, "first_touch_mb": sum(
             layer["first_touch_bytes"] for layer in r["layers"]) / 1e6, "load": load}))
@@ -379,14 +380,14 @@ def _measure_cell(name: str, threads: int, batch: int, args, each: Optional[str]
 def _header() -> str:
     return (f"\n{'model':20s} {'thr':>3s} {'batch':>5s} {'res':>4s} {'timed':11s} {'pred ms':>9s} {'meas ms':>9s} "
             f"{'ratio':>6s} {'ratio0':>6s} {'spread':>6s} {'rho(pred)':>9s} {'rho(MACs)':>9s} {'faults':>7s} "
-            f"{'reps':>4s} "
-            f"{'load':>5s} {'others':>6s}")
+            f"{'reps':>4s} {'load':>5s} {'others':>6s}")
 
 
 def _row(r: dict) -> str:
     ratio = r["predicted_ms"] / r["measured_ms"]
     return (f"{r['model']:20s} {r['threads']:3d} {r['batch']:5d} {r['resolution']:4d} {r['source']:11s} "
-            f"{r['predicted_ms']:9.2f} {r['measured_ms']:9.2f} {ratio:6.3f} {_ratio0(r):>6s} {_shown(_spread(r)):>6s} "
+            f"{r['predicted_ms']:9.2f} {r['measured_ms']:9.2f} {ratio:6.3f} {_shown(_ratio0(r)):>6s} "
+            f"{_shown(_spread(r)):>6s} "
             f"{r['rho_predicted']:9.3f} {r['rho_macs']:9.3f} {r['faults_per_pass']:7.0f} {r['repeats']:4d} "
             f"{r['load']:5.2f} {r['others']:6.2f}")
 
@@ -397,14 +398,14 @@ def _spread(r: dict) -> Optional[float]:
     return max(runs) / min(runs) if len(runs) > 1 else None
 
 
-def _ratio0(r: dict) -> str:
-    """predicted / measured with the start-of-run profile, when the cell was predicted with a later one."""
+def _ratio0(r: dict) -> Optional[float]:
+    """predicted / measured with the start-of-run profile; None unless the cell was predicted with a later one."""
     start = r.get("predicted_start_ms")
-    return "-" if start is None or start == r["predicted_ms"] else f"{start / r['measured_ms']:.3f}"
+    return None if start is None or start == r["predicted_ms"] else start / r["measured_ms"]
 
 
-def _shown(spread: Optional[float]) -> str:
-    return "-" if spread is None else f"{spread:.3f}"
+def _shown(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def _verdict(results: list[dict]) -> str:
@@ -427,8 +428,7 @@ def _verdict(results: list[dict]) -> str:
     itself = (f"the measurement against itself: a cell's fresh processes (slowest over fastest) agree within 10% on "
               f"{agree10} of {len(spreads)} cells timed in more than one, within 20% on {agree20}\n"
               if spreads else "")
-    starts = [r["predicted_start_ms"] / r["measured_ms"] for r in results
-              if r.get("predicted_start_ms") not in (None, r["predicted_ms"])]
+    starts = [v for v in map(_ratio0, results) if v is not None]
     at_start = (f"  predicted with the start-of-run profile instead (ratio0): within +-10% "
                 f"{sum(abs(v - 1) <= 0.10 for v in starts)} of {len(starts)}, within +-20% "
                 f"{sum(abs(v - 1) <= 0.20 for v in starts)}\n" if starts else "")

@@ -506,8 +506,7 @@ def test_calibration_never_runs_a_network():
             imported.add("." * node.level + (node.module or ""))
         elif isinstance(node, ast.Import):
             imported.update(a.name for a in node.names)
-    assert imported == {"__future__", "dataclasses", "typing", "..core.cost", "..core.ops", ".devices", ".memory",
-                        "statistics", "time",
+    assert imported == {"__future__", "typing", "..core.cost", "..core.ops", ".devices", ".memory", "statistics", "time",
                         "torch", "..core.analyze", "..core.graph", "..core.shapes", "..traced.bridge"}
 
 

@@ -6,7 +6,6 @@ is built or run here, so a calibrated profile is never fitted to the models its 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Optional
 
 from ..core.cost import flops_of
@@ -81,24 +80,13 @@ def calibrate_host(threads: int = 1) -> Device:
     run again a second later sees the same): half the cache bandwidth (a copy that stays in cache, read and written)
     stands in for the missing rate, and the description says so; --recalibrate measures again.
     """
-    import time
-
-    import torch
-
-    began = time.perf_counter()
-    device, unseen = _measure(threads)
-    note = f"; no {' or '.join(unseen)} cost seen: half the cache rate stands in" if unseen else ""
-    return replace(device, description=f"this machine, torch {torch.__version__} eager fp32, {threads} thread(s), "
-                                       f"calibrated in {time.perf_counter() - began:.1f} s{note}")
-
-
-def _measure(threads: int) -> tuple[Device, list[str]]:
-    """One run of calibrate_host's probes: the profile, and the weight copies its fits saw no cost for."""
     import statistics
+    import time
 
     import torch
     from torch import nn
 
+    began = time.perf_counter()
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
@@ -157,7 +145,7 @@ def _measure(threads: int) -> tuple[Device, list[str]]:
 
             peak, reorder = fit_rates([timed(c, c, 3, hw, 1, "conv") for c, hw in DENSE_PROBES])
             # a rate left out would make the cached profile look written by an older costlab (stale_reason), so
-            # measured again on every run: a copy that stays in cache stands in (calibrate_host)
+            # measured again on every run: a copy that stays in cache stands in
             unseen = [] if reorder else ["weight reorder"]
             reorder = reorder or cache / 2
             fitted = Device("fit", peak, memory, 1.0, reorder_bandwidth=reorder)
@@ -184,8 +172,12 @@ def _measure(threads: int) -> tuple[Device, list[str]]:
                   cache_bytes=float(8 << 20), cache_bandwidth=cache,
                   first_touch_bandwidth=first_touch, reorder_bandwidth=reorder, pack_bandwidth=pack,
                   threads=threads, cpu_model=cpu_model(), torch_version=torch_version(),
+                  description=f"this machine, torch {torch.__version__} eager fp32, {threads} thread(s), calibrated in "
+                              f"{time.perf_counter() - began:.1f} s"
+                              + (f"; no {' or '.join(unseen)} cost seen: half the cache rate stands in"
+                                 if unseen else ""),
                   source="costlab.perf.calibrate.calibrate_host microbenchmarks", overhead_by_type=overheads,
-                  bandwidth_by_kernel=bandwidths), unseen
+                  bandwidth_by_kernel=bandwidths)
 
 
 def net_seconds(seconds: float, fixed: float) -> float:
